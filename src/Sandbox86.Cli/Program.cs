@@ -1,0 +1,4 @@
+using System.CommandLine;
+using Sandbox86.Cli;
+
+return await CliApp.RunAsync(args);

@@ -1,0 +1,1 @@
+namespace Sandbox86.IntegrationTests; internal static class Placeholder { }
