@@ -31,4 +31,34 @@ public static class SandboxPaths
 
     /// <summary>Scratch space for builds; on the same filesystem as <see cref="Images"/> so renames are atomic.</summary>
     public static string Temp => Path.Combine(Home, "tmp");
+
+    /// <summary>
+    /// The sandbox86 checkout that holds <c>worker/</c> and <c>agent/</c>: <c>$SANDBOX86_ROOT</c>, else the
+    /// nearest ancestor of the running assembly that has <c>worker/worker.mjs</c>.
+    /// </summary>
+    public static string RepoRoot
+    {
+        get
+        {
+            var env = Environment.GetEnvironmentVariable("SANDBOX86_ROOT");
+            if (!string.IsNullOrWhiteSpace(env))
+            {
+                return Path.GetFullPath(env);
+            }
+
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "worker", "worker.mjs")))
+                {
+                    return dir.FullName;
+                }
+            }
+
+            return Directory.GetCurrentDirectory();
+        }
+    }
+
+    /// <summary>The Node.js executable: <c>$SANDBOX86_NODE</c> or <c>node</c> on PATH.</summary>
+    public static string NodeExecutable =>
+        Environment.GetEnvironmentVariable("SANDBOX86_NODE") is { Length: > 0 } node ? node : "node";
 }

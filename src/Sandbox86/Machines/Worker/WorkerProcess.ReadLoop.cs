@@ -1,0 +1,165 @@
+using System.Buffers.Binary;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Sandbox86.Machines.Worker;
+
+internal sealed partial class WorkerProcess
+{
+    private async Task ReadLoopAsync()
+    {
+        var stdout = _process.StandardOutput.BaseStream;
+        var header = new byte[5];
+        try
+        {
+            while (true)
+            {
+                if (!await ReadExactlyOrEofAsync(stdout, header))
+                {
+                    break;
+                }
+
+                var length = BinaryPrimitives.ReadUInt32LittleEndian(header);
+                if (length < 1 || length > MaxInboundFrame)
+                {
+                    Fail(new WorkerException($"the VM worker sent a bad frame length ({length})"));
+                    return;
+                }
+
+                var payload = new byte[length - 1];
+                if (!await ReadExactlyOrEofAsync(stdout, payload))
+                {
+                    break;
+                }
+
+                Dispatch((WorkerFrameType)header[4], payload);
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            // The pipe broke: handled below as an exit.
+        }
+
+        await WaitForExitQuietlyAsync();
+        var code = _process.HasExited ? _process.ExitCode.ToString(System.Globalization.CultureInfo.InvariantCulture) : "?";
+        var tail = StderrTail();
+        Fail(new WorkerException(tail.Length == 0
+            ? $"the VM worker exited (code {code})"
+            : $"the VM worker exited (code {code}): {LastLines(tail, 5)}"));
+    }
+
+    private async Task WaitForExitQuietlyAsync()
+    {
+        try
+        {
+            await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(1));
+        }
+        catch (TimeoutException)
+        {
+            // Not exited yet: the stdout EOF alone means it is useless to us.
+        }
+    }
+
+    private static string LastLines(string text, int count)
+    {
+        var lines = text.Split('\n');
+        return string.Join(" | ", lines.Skip(Math.Max(0, lines.Length - count)).Select(l => l.Trim()));
+    }
+
+    private static async Task<bool> ReadExactlyOrEofAsync(Stream stream, byte[] buffer)
+    {
+        var read = 0;
+        while (read < buffer.Length)
+        {
+            var n = await stream.ReadAsync(buffer.AsMemory(read));
+            if (n == 0)
+            {
+                return false;
+            }
+
+            read += n;
+        }
+
+        return true;
+    }
+
+    private void Dispatch(WorkerFrameType type, byte[] payload)
+    {
+        switch (type)
+        {
+            case WorkerFrameType.Event:
+                OnEvent(payload);
+                break;
+            case WorkerFrameType.Serial:
+                SerialReceived?.Invoke(payload);
+                break;
+            case WorkerFrameType.Agent:
+                AgentReceived?.Invoke(payload);
+                break;
+            case WorkerFrameType.Net:
+                NetReceived?.Invoke(payload);
+                break;
+            default:
+                Fail(new WorkerException($"the VM worker sent an unknown frame type {(byte)type}"));
+                break;
+        }
+    }
+
+    private void OnEvent(byte[] payload)
+    {
+        JsonObject? message;
+        try
+        {
+            message = JsonNode.Parse(payload) as JsonObject;
+        }
+        catch (JsonException)
+        {
+            message = null;
+        }
+
+        if (message is null)
+        {
+            Fail(new WorkerException("the VM worker sent an unparsable event"));
+            return;
+        }
+
+        var kind = message["ev"]?.GetValue<string>();
+        var id = message["id"] is JsonValue idValue && idValue.TryGetValue<int>(out var parsed) ? parsed : 0;
+        switch (kind)
+        {
+            case "ready":
+                _ready.TrySetResult();
+                break;
+            case "started":
+                _started.TrySetResult(message["restored"]?.GetValue<bool>() ?? false);
+                break;
+            case "saved":
+            case "stats":
+                if (_pendingRequests.TryGetValue(id, out var pending))
+                {
+                    pending.TrySetResult(message);
+                }
+
+                break;
+            case "error":
+                var error = new WorkerException($"v86 {message["op"]?.ToString() ?? "?"} failed: {message["message"]?.ToString() ?? "unknown error"}");
+                if (id != 0 && _pendingRequests.TryGetValue(id, out var failed))
+                {
+                    failed.TrySetException(error);
+                }
+                else if (message["op"]?.ToString() == "start")
+                {
+                    _started.TrySetException(error);
+                }
+                else
+                {
+                    Fail(error);
+                }
+
+                break;
+            default:
+                // Unknown events from a newer worker are ignored, not fatal.
+                break;
+        }
+    }
+}

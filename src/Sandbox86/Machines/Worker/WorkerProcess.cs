@@ -1,0 +1,302 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Sandbox86.Machines.Worker;
+
+/// <summary>
+/// One Node process hosting one v86 VM, and the framed pipe to it (u32 LE length, type byte, payload).
+/// Everything the worker sends is parsed defensively: a frame over <see cref="MaxInboundFrame"/> or an
+/// unparsable event kills the worker rather than letting it grow our memory.
+/// </summary>
+internal sealed partial class WorkerProcess : IAsyncDisposable
+{
+    /// <summary>Serial batches, agent chunks and Ethernet frames are all far below this.</summary>
+    internal const int MaxInboundFrame = 4 * 1024 * 1024;
+
+    /// <summary>The worker drops any frame over 1 MiB; we chunk below it.</summary>
+    internal const int MaxOutboundPayload = 512 * 1024;
+
+    private readonly Process _process;
+    private readonly Stream _stdin;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<bool> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ConcurrentDictionary<int, TaskCompletionSource<JsonObject>> _pendingRequests = new();
+    private readonly TaskCompletionSource<WorkerException> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly StringBuilder _stderrTail = new();
+    private readonly Task _readLoop;
+    private int _nextRequestId;
+    private int _disposed;
+
+    private WorkerProcess(Process process)
+    {
+        _process = process;
+        _stdin = process.StandardInput.BaseStream;
+        process.ErrorDataReceived += (_, e) => AppendStderr(e.Data);
+        process.BeginErrorReadLine();
+        _readLoop = Task.Run(ReadLoopAsync);
+    }
+
+    /// <summary>Bytes the guest wrote to ttyS0.</summary>
+    public event Action<ReadOnlyMemory<byte>>? SerialReceived;
+
+    /// <summary>Bytes the guest agent wrote to /dev/hvc1.</summary>
+    public event Action<ReadOnlyMemory<byte>>? AgentReceived;
+
+    /// <summary>One Ethernet frame the guest sent.</summary>
+    public event Action<ReadOnlyMemory<byte>>? NetReceived;
+
+    /// <summary>Completes with the reason when the worker is gone (exit, crash, protocol error).</summary>
+    public Task<WorkerException> Exited => _exited.Task;
+
+    public int ProcessId => _process.Id;
+
+    public bool HasExited => _exited.Task.IsCompleted;
+
+    /// <summary>Starts a worker and waits until Node has loaded v86.</summary>
+    public static async Task<WorkerProcess> StartAsync(CancellationToken cancellationToken)
+    {
+        var script = Path.Combine(Util.SandboxPaths.RepoRoot, "worker", "worker.mjs");
+        if (!File.Exists(script))
+        {
+            throw new WorkerException($"worker script not found at {script}");
+        }
+
+        var psi = new ProcessStartInfo(Util.SandboxPaths.NodeExecutable)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        // A 256 MB guest needs its RAM plus v86's state buffers; cap V8's own heap so leaks show up.
+        psi.ArgumentList.Add("--max-old-space-size=512");
+        psi.ArgumentList.Add(script);
+        var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
+        try
+        {
+            process.Start();
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new WorkerException($"cannot start node ({psi.FileName}): {e.Message}", e);
+        }
+
+        var worker = new WorkerProcess(process);
+        try
+        {
+            await worker._ready.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+        }
+        catch
+        {
+            await worker.DisposeAsync();
+            throw;
+        }
+
+        return worker;
+    }
+
+    /// <summary>Constructs the VM inside the worker and starts it (booting, or restoring <see cref="WorkerStartConfig.State"/>).</summary>
+    public async Task StartVmAsync(WorkerStartConfig config, CancellationToken cancellationToken)
+    {
+        var message = new JsonObject
+        {
+            ["op"] = "start",
+            ["config"] = JsonSerializer.SerializeToNode(config, WorkerJsonContext.Default.WorkerStartConfig),
+        };
+        await SendControlAsync(message, cancellationToken);
+        await WhenNotExited(_started.Task, cancellationToken);
+    }
+
+    /// <summary>Asks v86 for its state and waits until the worker has written it (raw) to <paramref name="path"/>.</summary>
+    public async Task<long> SaveStateAsync(string path, CancellationToken cancellationToken)
+    {
+        var reply = await RequestAsync(new JsonObject { ["op"] = "save", ["path"] = path }, cancellationToken);
+        return reply["bytes"]?.GetValue<long>() ?? 0;
+    }
+
+    /// <summary>Resident memory of the worker process, as Node reports it.</summary>
+    public async Task<long> GetRssAsync(CancellationToken cancellationToken)
+    {
+        var reply = await RequestAsync(new JsonObject { ["op"] = "stats" }, cancellationToken);
+        return reply["rss"]?.GetValue<long>() ?? 0;
+    }
+
+    public Task SendSerialAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken) =>
+        SendChunkedAsync(WorkerFrameType.Serial, bytes, cancellationToken);
+
+    public Task SendAgentAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken) =>
+        SendChunkedAsync(WorkerFrameType.Agent, bytes, cancellationToken);
+
+    public Task SendNetAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken) =>
+        SendFrameAsync(WorkerFrameType.Net, frame, cancellationToken);
+
+    private async Task<JsonObject> RequestAsync(JsonObject message, CancellationToken cancellationToken)
+    {
+        var id = Interlocked.Increment(ref _nextRequestId);
+        var tcs = new TaskCompletionSource<JsonObject>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pendingRequests[id] = tcs;
+        message["id"] = id;
+        try
+        {
+            await SendControlAsync(message, cancellationToken);
+            return await WhenNotExited(tcs.Task, cancellationToken);
+        }
+        finally
+        {
+            _pendingRequests.TryRemove(id, out _);
+        }
+    }
+
+    private async Task<T> WhenNotExited<T>(Task<T> task, CancellationToken cancellationToken)
+    {
+        var finished = await Task.WhenAny(task, _exited.Task).WaitAsync(cancellationToken);
+        if (finished == task)
+        {
+            return await task;
+        }
+
+        throw await _exited.Task;
+    }
+
+    private Task SendControlAsync(JsonObject message, CancellationToken cancellationToken) =>
+        SendFrameAsync(WorkerFrameType.Control, Encoding.UTF8.GetBytes(message.ToJsonString()), cancellationToken);
+
+    private async Task SendChunkedAsync(WorkerFrameType type, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    {
+        for (var offset = 0; offset < bytes.Length; offset += MaxOutboundPayload)
+        {
+            var length = Math.Min(MaxOutboundPayload, bytes.Length - offset);
+            await SendFrameAsync(type, bytes.Slice(offset, length), cancellationToken);
+        }
+    }
+
+    private async Task SendFrameAsync(WorkerFrameType type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        if (_exited.Task.IsCompleted)
+        {
+            throw await _exited.Task;
+        }
+
+        var header = new byte[5];
+        BinaryPrimitives.WriteUInt32LittleEndian(header, (uint)payload.Length + 1);
+        header[4] = (byte)type;
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            await _stdin.WriteAsync(header, cancellationToken);
+            await _stdin.WriteAsync(payload, cancellationToken);
+            await _stdin.FlushAsync(cancellationToken);
+        }
+        catch (IOException e)
+        {
+            Fail(new WorkerException("the VM worker's pipe closed", e));
+            throw await _exited.Task;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private void AppendStderr(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_stderrTail)
+        {
+            _stderrTail.AppendLine(line);
+            // Keep only the tail: enough for an error message, bounded whatever the worker prints.
+            if (_stderrTail.Length > 8192)
+            {
+                _stderrTail.Remove(0, _stderrTail.Length - 8192);
+            }
+        }
+    }
+
+    internal string StderrTail()
+    {
+        lock (_stderrTail)
+        {
+            return _stderrTail.ToString().Trim();
+        }
+    }
+
+    private void Fail(WorkerException reason)
+    {
+        if (_exited.TrySetResult(reason))
+        {
+            _ready.TrySetException(reason);
+            _started.TrySetException(reason);
+            foreach (var pending in _pendingRequests.Values)
+            {
+                pending.TrySetException(reason);
+            }
+
+            TryKill();
+        }
+    }
+
+    private void TryKill()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            // Already gone or not ours to kill any more.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        if (!_exited.Task.IsCompleted)
+        {
+            try
+            {
+                // Closing stdin is the worker's signal to exit; kill if it doesn't within a moment.
+                _stdin.Close();
+                await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromMilliseconds(500));
+            }
+            catch (Exception e) when (e is TimeoutException or IOException or ObjectDisposedException)
+            {
+                // Fall through to the kill.
+            }
+
+            Fail(new WorkerException("the VM was shut down"));
+        }
+
+        TryKill();
+        try
+        {
+            await _readLoop.WaitAsync(TimeSpan.FromSeconds(2));
+        }
+        catch (TimeoutException)
+        {
+            // The read loop ends when the killed process's stdout closes; never block disposal on it.
+        }
+
+        _process.Dispose();
+        _writeLock.Dispose();
+    }
+}

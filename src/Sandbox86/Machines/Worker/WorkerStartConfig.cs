@@ -1,0 +1,18 @@
+using System.Text.Json.Serialization;
+
+namespace Sandbox86.Machines.Worker;
+
+/// <summary>What the worker needs to construct its v86 instance (serialised as JSON to the worker).</summary>
+internal sealed record WorkerStartConfig
+{
+    [JsonPropertyName("bios")] public required string Bios { get; init; }
+    [JsonPropertyName("vgaBios")] public required string VgaBios { get; init; }
+    [JsonPropertyName("memoryMb")] public required int MemoryMb { get; init; }
+    [JsonPropertyName("kernel")] public required string Kernel { get; init; }
+    [JsonPropertyName("initrd")] public required string Initrd { get; init; }
+    [JsonPropertyName("cmdline")] public required string Cmdline { get; init; }
+    [JsonPropertyName("fsIndex")] public required string FsIndex { get; init; }
+    [JsonPropertyName("chunkDir")] public required string ChunkDir { get; init; }
+    /// <summary>A raw or zstd state file to restore instead of booting; v86 detects zstd itself.</summary>
+    [JsonPropertyName("state")] public string? State { get; init; }
+}
