@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Sandbox86.Cli.Commands.Images;
 
 namespace Sandbox86.Cli;
 
@@ -7,8 +8,24 @@ internal static class CliApp
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var root = new RootCommand("sandbox86: run untrusted code in a real Linux VM on v86");
-        var parse = root.Parse(args);
-        return await parse.InvokeAsync();
+        var image = new Command("image", "Build and manage images")
+        {
+            ImageBuildCommand.Create(),
+            ImageListCommands.CreateList(),
+            ImageListCommands.CreateInspect(),
+            ImageListCommands.CreateRemove(),
+        };
+        var root = new RootCommand("sandbox86: run untrusted code in a real Linux VM on v86") { image };
+        foreach (var extra in ExtraCommands())
+        {
+            root.Subcommands.Add(extra);
+        }
+
+        return await root.Parse(args).InvokeAsync();
+    }
+
+    private static IEnumerable<Command> ExtraCommands()
+    {
+        yield break;
     }
 }

@@ -1,0 +1,55 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Sandbox86.Images.Build;
+
+/// <summary>
+/// Runs <c>debootstrap --variant=minbase --arch=i386</c> into the cache, keyed by suite and package set,
+/// so a rebuild (or a second image with the same packages) skips the ~3 minute bootstrap.
+/// </summary>
+internal static class Debootstrap
+{
+    public static async Task<string> EnsureAsync(string suite, IReadOnlyList<string> extraPackages, IBuildProgress progress, CancellationToken cancellationToken)
+    {
+        foreach (var package in extraPackages)
+        {
+            if (package.Length == 0 || !package.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '+'))
+            {
+                throw new ImageException($"invalid Debian package name '{package}'");
+            }
+        }
+
+        var packages = ImageBuildOptions.BasePackages.Concat(extraPackages).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(suite + ":" + string.Join(',', packages))))[..12];
+        var target = Path.Combine(Util.SandboxPaths.Cache, "debootstrap", $"{suite}-i386-{key}");
+        if (File.Exists(Path.Combine(target, ".sandbox86-complete")))
+        {
+            progress.Detail($"reusing cached debootstrap {Path.GetFileName(target)}");
+            return target;
+        }
+
+        if (!HostCommand.IsRoot)
+        {
+            throw new ImageException("building from the Debian archive runs debootstrap, which needs root: run as root, or build with --from-tar/--from-oci/--from-dir");
+        }
+
+        var staging = target + ".staging";
+        Store.ImageStore.TryDeleteDirectory(staging);
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        var mirror = DebianArchive.FindMirror();
+        progress.Detail($"debootstrap {suite} i386 with {string.Join(',', packages)} (about 3 minutes)");
+        await HostCommand.RunAsync("debootstrap",
+            ["--arch=i386", "--variant=minbase", "--include=" + string.Join(',', packages), suite, staging, mirror],
+            null, cancellationToken, line =>
+            {
+                if (line.StartsWith("I: ", StringComparison.Ordinal))
+                {
+                    progress.Detail(line[3..]);
+                }
+            });
+        File.WriteAllText(Path.Combine(staging, ".sandbox86-complete"), DateTimeOffset.UtcNow.ToString("O"));
+        Store.ImageStore.TryDeleteDirectory(target);
+        Directory.Move(staging, target);
+        return target;
+    }
+}

@@ -1,0 +1,147 @@
+using System.Security.Cryptography;
+using Sandbox86.Images.Fs;
+using Sandbox86.Images.Import;
+using Sandbox86.Images.Store;
+
+namespace Sandbox86.Images.Build;
+
+/// <summary>
+/// Builds an image end to end: root filesystem from the chosen source, i386 check, the guest agent,
+/// v86's fs index and chunks, the default kernel and our own initramfs, then an atomic install.
+/// Nothing lands in the store unless every step succeeded.
+/// </summary>
+public sealed partial class ImageBuilder
+{
+    private readonly ImageStore _store;
+    private readonly IBuildProgress _progress;
+    private readonly DebianArchive _archive;
+
+    public ImageBuilder(ImageStore store, IBuildProgress? progress = null)
+    {
+        _store = store;
+        _progress = progress ?? NullBuildProgress.Instance;
+        _archive = new DebianArchive(Util.SandboxPaths.Cache);
+    }
+
+    public async Task<StoredImage> BuildAsync(ImageBuildOptions options, CancellationToken cancellationToken)
+    {
+        ImageStore.ValidateName(options.Name);
+        ValidateSource(options);
+        using var imageLock = await Util.FileLock.AcquireAsync(_store.LockPath(options.Name), TimeSpan.FromMinutes(30),
+            () => _progress.Detail($"waiting for another build of '{options.Name}'"), cancellationToken);
+        var buildDir = _store.CreateBuildDirectory(options.Name);
+        try
+        {
+            var manifest = await BuildIntoAsync(buildDir, options, cancellationToken);
+            StoredImage.WriteManifest(buildDir, manifest);
+            _progress.Phase("install");
+            return _store.Install(buildDir, options.Name);
+        }
+        catch
+        {
+            ImageStore.TryDeleteDirectory(buildDir);
+            throw;
+        }
+    }
+
+    private static void ValidateSource(ImageBuildOptions options)
+    {
+        if (options.Source == ImageSourceKind.Debian)
+        {
+            return;
+        }
+
+        if (string.IsNullOrEmpty(options.SourcePath))
+        {
+            throw new ImageException($"--from-{options.Source.ToString().ToLowerInvariant()} needs a path");
+        }
+
+        var isDirSource = options.Source is ImageSourceKind.Directory or ImageSourceKind.Env86;
+        if (isDirSource && !Directory.Exists(options.SourcePath))
+        {
+            throw new ImageException($"source directory not found: {options.SourcePath}");
+        }
+
+        if (!isDirSource && !File.Exists(options.SourcePath) && !Directory.Exists(options.SourcePath))
+        {
+            throw new ImageException($"source not found: {options.SourcePath}");
+        }
+    }
+
+    private async Task<ImageManifest> BuildIntoAsync(string buildDir, ImageBuildOptions options, CancellationToken cancellationToken)
+    {
+        var chunks = new ChunkStore(Path.Combine(buildDir, "chunks"), options.Compress);
+
+        _progress.Phase("kernel");
+        var kernel = await KernelPackage.EnsureAsync(_archive, cancellationToken);
+        _progress.Detail($"kernel {kernel.Version}");
+        var busybox = Path.Combine(await _archive.ExtractAsync("busybox-static:i386", cancellationToken), "bin", "busybox");
+
+        _progress.Phase("agent");
+        var agentPath = await GuestAgentBinary.EnsureBuiltAsync(cancellationToken);
+
+        _progress.Phase("rootfs");
+        var (tree, warnings, config, source) = await ImportRootfsAsync(options, chunks, cancellationToken);
+        foreach (var warning in warnings)
+        {
+            _progress.Warning(warning);
+        }
+
+        ElfCheck.RequireI386(tree, chunks);
+        RootfsFixups.Apply(tree, chunks, agentPath);
+
+        _progress.Phase("index");
+        var referenced = tree.Walk().Where(e => e.Node.Kind == FsNodeKind.File).Select(e => e.Node.ChunkName!).ToHashSet(StringComparer.Ordinal);
+        chunks.RemoveUnreferenced(referenced);
+        var indexPath = Path.Combine(buildDir, "fs.json");
+        await using (var index = File.Create(indexPath))
+        {
+            FsIndexWriter.Write(tree, index);
+        }
+
+        _progress.Phase("initramfs");
+        File.Copy(kernel.VmlinuzPath, Path.Combine(buildDir, "vmlinuz"));
+        await using (var initrd = File.Create(Path.Combine(buildDir, "initrd.img")))
+        {
+            InitramfsBuilder.Write(initrd, busybox, new KernelModules(kernel.ModulesDirectory));
+        }
+
+        var chunkFiles = Directory.EnumerateFiles(Path.Combine(buildDir, "chunks")).Select(f => new FileInfo(f)).ToList();
+        return new ImageManifest
+        {
+            Name = options.Name,
+            Created = DateTimeOffset.UtcNow,
+            BuildId = Guid.NewGuid().ToString("N"),
+            Source = source,
+            Kernel = "vmlinuz",
+            KernelVersion = kernel.Version,
+            Initrd = "initrd.img",
+            Cmdline = options.Cmdline ?? ImageBuildOptions.DefaultCmdline,
+            MemoryMb = options.MemoryMb,
+            AgentVersion = GuestAgentBinary.Version,
+            Stats = new ImageStats
+            {
+                Files = tree.FileCount,
+                Directories = tree.DirectoryCount,
+                Symlinks = tree.SymlinkCount,
+                FileBytes = tree.TotalFileBytes,
+                Chunks = chunkFiles.Count,
+                ChunkBytes = chunkFiles.Sum(f => f.Length),
+            },
+            Digests = new Dictionary<string, string>
+            {
+                ["vmlinuz"] = Sha256Of(Path.Combine(buildDir, "vmlinuz")),
+                ["initrd.img"] = Sha256Of(Path.Combine(buildDir, "initrd.img")),
+                ["fs.json"] = Sha256Of(indexPath),
+            },
+            Config = config,
+            Warnings = warnings,
+        };
+    }
+
+    internal static string Sha256Of(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+}
