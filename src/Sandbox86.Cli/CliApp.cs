@@ -1,5 +1,7 @@
 using System.CommandLine;
+using Sandbox86.Cli.Commands.Boot;
 using Sandbox86.Cli.Commands.Images;
+using Sandbox86.Cli.Commands.Run;
 
 namespace Sandbox86.Cli;
 
@@ -26,6 +28,7 @@ internal static class CliApp
 
     private static IEnumerable<Command> ExtraCommands()
     {
-        yield break;
+        yield return RunCommand.Create();
+        yield return BootCommand.Create();
     }
 }

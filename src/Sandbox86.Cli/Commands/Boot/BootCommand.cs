@@ -1,0 +1,93 @@
+using System.CommandLine;
+using Sandbox86.Cli.Commands.Run;
+using Sandbox86.Cli.Output;
+using Sandbox86.Guest;
+using Sandbox86.Images.Store;
+using Sandbox86.Machines;
+
+namespace Sandbox86.Cli.Commands.Boot;
+
+/// <summary>
+/// <c>sandbox86 boot IMAGE</c>: env86-style interactive use. Attaches the terminal to a login shell
+/// (through the agent, with a PTY) or, with <c>--ttyS0</c>, to the raw serial console. When the shell
+/// ends (Ctrl+D) and <c>--save</c> was given, the VM state becomes the image's boot snapshot, so the next
+/// <c>run</c> starts exactly there.
+/// </summary>
+internal static class BootCommand
+{
+    private static readonly Argument<string> ImageArgument = new("image") { Description = "Image name", DefaultValueFactory = _ => "default" };
+    private static readonly Option<int?> MemoryOption = SharedOptions.Memory();
+    private static readonly Option<bool> ColdOption = new("--cold") { Description = "Boot from scratch instead of restoring the boot snapshot" };
+    private static readonly Option<bool> SaveOption = new("--save") { Description = "On exit, save the VM state as the image's boot snapshot" };
+    private static readonly Option<bool> SerialOption = new("--ttyS0") { Description = "Attach to the raw serial console instead of an agent shell (Ctrl+] or EOF ends)" };
+    private static readonly Option<bool> NoConsoleOption = new("--no-console") { Description = "Attach nothing; run until Ctrl+C" };
+    private static readonly Option<string> ShellOption = new("--shell") { Description = "Shell to start", DefaultValueFactory = _ => "/bin/sh" };
+
+    public static Command Create()
+    {
+        var command = new Command("boot", "Boot an image and attach the terminal (env86-style)")
+        {
+            ImageArgument, MemoryOption, ColdOption, SaveOption, SerialOption, NoConsoleOption, ShellOption,
+        };
+        NetworkFlags.AddTo(command);
+        command.SetAction((parse, ct) => CliError.GuardAsync(() => RunAsync(parse, ct)));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
+    {
+        var image = ImageStore.Default.Open(parse.GetValue(ImageArgument)!);
+        var save = parse.GetValue(SaveOption);
+        var options = new MachineOptions
+        {
+            MemoryMb = parse.GetValue(MemoryOption),
+            Cold = parse.GetValue(ColdOption),
+            Log = message => Console.Error.WriteLine($"sandbox86: {message}"),
+        };
+        var network = NetworkFlags.Parse(parse);
+        await using var machine = await Machine.StartAsync(image, options, cancellationToken);
+        await using var attachedNetwork = await NetworkFlags.AttachAsync(network, machine, cancellationToken);
+        Console.Error.WriteLine($"sandbox86: {(machine.Restored ? "restored" : "booted")} '{image.Name}' in {machine.StartDuration.TotalSeconds:0.0}s");
+
+        var exitCode = 0;
+        if (parse.GetValue(NoConsoleOption))
+        {
+            Console.Error.WriteLine("sandbox86: running; Ctrl+C stops it");
+            try
+            {
+                await machine.Exited.WaitAsync(cancellationToken);
+                return CliError.ToolError;
+            }
+            catch (OperationCanceledException) when (save)
+            {
+                // Ctrl+C with --save still saves below.
+            }
+        }
+        else if (parse.GetValue(SerialOption))
+        {
+            await SerialConsole.AttachAsync(machine, cancellationToken);
+        }
+        else
+        {
+            var request = new ExecRequest
+            {
+                Argv = [parse.GetValue(ShellOption)!, "-l"],
+                Environment = GuestEnvironment.Build(image.Manifest.Config, []),
+                ReplaceEnvironment = true,
+                WorkingDirectory = "/root",
+                Stdin = true,
+                Pty = Console.IsInputRedirected ? null : TerminalMode.CurrentSize(),
+            };
+            var result = await ExecStreaming.RunAsync(machine.Agent, request, pipeStdin: true, tty: request.Pty is not null, cancellationToken);
+            exitCode = RunCommand.ExitCodeOf(result);
+        }
+
+        if (save)
+        {
+            var info = await machine.SaveStateAsync(image.BootSnapshotPath(machine.MemoryMb), CancellationToken.None);
+            Console.Error.WriteLine($"sandbox86: saved the VM state as {image.Name}'s boot snapshot ({info.CompressedBytes / 1048576.0:0.0} MiB)");
+        }
+
+        return exitCode;
+    }
+}

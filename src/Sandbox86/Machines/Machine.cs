@@ -1,0 +1,198 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Sandbox86.Guest;
+using Sandbox86.Images.Store;
+using Sandbox86.Machines.Worker;
+
+namespace Sandbox86.Machines;
+
+/// <summary>
+/// A running VM: one Node worker hosting v86, and the guest agent client over virtio-console.
+/// <code>
+/// await using var vm = await Machine.StartAsync(image, new MachineOptions(), ct);
+/// var result = await vm.Agent.ExecAsync(new ExecRequest { Argv = ["echo", "hi"] }, ct);
+/// </code>
+/// </summary>
+public sealed partial class Machine : IAsyncDisposable
+{
+    private readonly WorkerProcess _worker;
+    private readonly AgentChannelStream _agentStream;
+    private readonly SerialTail _serialTail;
+
+    private Machine(StoredImage image, int memoryMb, WorkerProcess worker, AgentChannelStream agentStream, AgentClient agent, SerialTail serialTail, bool restored)
+    {
+        Image = image;
+        MemoryMb = memoryMb;
+        _worker = worker;
+        _agentStream = agentStream;
+        Agent = agent;
+        _serialTail = serialTail;
+        Restored = restored;
+    }
+
+    public StoredImage Image { get; }
+    public int MemoryMb { get; }
+    public AgentClient Agent { get; }
+
+    /// <summary>True when the machine came from a saved state rather than a cold boot.</summary>
+    public bool Restored { get; }
+
+    /// <summary>Time from the call to <see cref="StartAsync"/> until the agent answered.</summary>
+    public TimeSpan StartDuration { get; private set; }
+
+    /// <summary>The worker's process id (tests kill it to check failure handling).</summary>
+    public int WorkerProcessId => _worker.ProcessId;
+
+    /// <summary>Completes when the worker is gone, with the reason.</summary>
+    public Task<WorkerException> Exited => _worker.Exited;
+
+    public string SerialConsoleTail => _serialTail.ToString();
+
+    /// <summary>Bytes to the guest's ttyS0 (interactive console).</summary>
+    public Task SendSerialAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken) => _worker.SendSerialAsync(bytes, cancellationToken);
+
+    /// <summary>Guest ttyS0 output; subscribe before sending input.</summary>
+    public event Action<ReadOnlyMemory<byte>>? SerialReceived
+    {
+        add => _worker.SerialReceived += value;
+        remove => _worker.SerialReceived -= value;
+    }
+
+    /// <summary>Resident memory of the worker process.</summary>
+    public Task<long> GetWorkerRssAsync(CancellationToken cancellationToken) => _worker.GetRssAsync(cancellationToken);
+
+    /// <summary>
+    /// Starts a machine: restores the image's boot snapshot when one is valid (creating it first if
+    /// there is none, unless <see cref="MachineOptions.Cold"/>), else boots from scratch.
+    /// </summary>
+    public static async Task<Machine> StartAsync(StoredImage image, MachineOptions options, CancellationToken cancellationToken)
+    {
+        var memory = ResolveMemory(image, options);
+        var clock = Stopwatch.StartNew();
+        string? state = null;
+        if (options.StatePath is not null)
+        {
+            state = Snapshots.ValidateExplicit(image, options.StatePath, memory);
+        }
+        else if (!options.Cold)
+        {
+            state = await Snapshots.EnsureBootSnapshotAsync(image, memory, options, cancellationToken);
+        }
+
+        if (state is not null)
+        {
+            try
+            {
+                var restored = await LaunchAsync(image, memory, state, options, cancellationToken);
+                restored.StartDuration = clock.Elapsed;
+                return restored;
+            }
+            catch (Exception e) when (options.StatePath is null && e is MachineException or WorkerException or Guest.AgentException)
+            {
+                options.Log?.Invoke($"restoring the boot snapshot failed ({e.Message}); it was removed, cold booting instead");
+                Snapshots.Discard(image, memory);
+            }
+        }
+
+        var booted = await LaunchAsync(image, memory, null, options, cancellationToken);
+        booted.StartDuration = clock.Elapsed;
+        return booted;
+    }
+
+    internal static int ResolveMemory(StoredImage image, MachineOptions options)
+    {
+        var memory = options.MemoryMb ?? image.Manifest.MemoryMb;
+        var initrdMb = (int)Math.Ceiling(new FileInfo(image.InitrdPath).Length / 1048576.0);
+        if (memory < MachineOptions.MinMemoryMb + initrdMb || memory > MachineOptions.MaxMemoryMb)
+        {
+            throw new MachineException($"--memory {memory} is out of range: v86 needs at least {MachineOptions.MinMemoryMb} MB plus the initrd ({initrdMb} MB), at most {MachineOptions.MaxMemoryMb} MB");
+        }
+
+        return memory;
+    }
+
+    internal static async Task<Machine> LaunchAsync(StoredImage image, int memoryMb, string? statePath, MachineOptions options, CancellationToken cancellationToken)
+    {
+        HostFirmware.Require();
+        var worker = await WorkerProcess.StartAsync(cancellationToken);
+        var serialTail = new SerialTail();
+        worker.SerialReceived += bytes => serialTail.Append(bytes.Span);
+        if (options.SerialOutput is { } serialOutput)
+        {
+            worker.SerialReceived += serialOutput;
+        }
+
+        var agentStream = new AgentChannelStream(worker);
+        var agent = new AgentClient(agentStream);
+        var machine = new Machine(image, memoryMb, worker, agentStream, agent, serialTail, statePath is not null);
+        try
+        {
+            await worker.StartVmAsync(new WorkerStartConfig
+            {
+                Bios = HostFirmware.Bios,
+                VgaBios = HostFirmware.VgaBios,
+                MemoryMb = memoryMb,
+                Kernel = image.KernelPath,
+                Initrd = image.InitrdPath,
+                Cmdline = image.Manifest.Cmdline,
+                FsIndex = image.FsIndexPath,
+                ChunkDir = image.ChunkDirectory,
+                State = statePath,
+            }, cancellationToken);
+
+            var timeout = statePath is null ? options.BootTimeout : options.RestoreTimeout;
+            using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeoutCts.CancelAfter(timeout);
+            try
+            {
+                await agent.WaitReadyAsync(timeoutCts.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new MachineException($"the guest agent did not answer within {timeout.TotalSeconds:0}s after {(statePath is null ? "boot" : "restore")}; " +
+                    $"last console output: {LastLine(serialTail.ToString())}");
+            }
+
+            if (statePath is not null)
+            {
+                // A restored guest wakes with the clock and entropy pool of the moment it was saved.
+                await agent.SetClockAsync(DateTimeOffset.UtcNow, cancellationToken);
+                await agent.ReseedEntropyAsync(RandomNumberGenerator.GetBytes(64), cancellationToken);
+            }
+
+            return machine;
+        }
+        catch
+        {
+            await machine.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static string LastLine(string text)
+    {
+        if (text.Length == 0)
+        {
+            return "(none)";
+        }
+
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return string.Join(" | ", lines.TakeLast(3));
+    }
+
+    /// <summary>
+    /// Saves the VM state, zstd-compressed, atomically to <paramref name="path"/> with a <c>.json</c>
+    /// sidecar naming the image build it belongs to. Page cache is dropped first to shrink it.
+    /// </summary>
+    public Task<SnapshotInfo> SaveStateAsync(string path, CancellationToken cancellationToken) =>
+        Snapshots.SaveAsync(this, path, cancellationToken);
+
+    internal Task<long> SaveRawStateAsync(string path, CancellationToken cancellationToken) => _worker.SaveStateAsync(path, cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        await Agent.DisposeAsync();
+        await _worker.DisposeAsync();
+        await _agentStream.DisposeAsync();
+    }
+}

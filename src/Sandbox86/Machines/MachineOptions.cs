@@ -1,0 +1,29 @@
+namespace Sandbox86.Machines;
+
+/// <summary>How to start a machine. Unset values come from the image manifest.</summary>
+public sealed record MachineOptions
+{
+    /// <summary>Guest memory in MB; v86 needs at least 64 MB plus the initrd.</summary>
+    public int? MemoryMb { get; init; }
+
+    /// <summary>Boot from scratch even when a boot snapshot exists (and don't create one).</summary>
+    public bool Cold { get; init; }
+
+    /// <summary>Restore this state file (with its <c>.json</c> sidecar) instead of the image's boot snapshot.</summary>
+    public string? StatePath { get; init; }
+
+    /// <summary>How long a cold boot may take to reach the agent.</summary>
+    public TimeSpan BootTimeout { get; init; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>How long a restore may take to reach the agent.</summary>
+    public TimeSpan RestoreTimeout { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Receives the guest's ttyS0 output (kernel log, init messages).</summary>
+    public Action<ReadOnlyMemory<byte>>? SerialOutput { get; init; }
+
+    /// <summary>Human-readable notes (snapshot created, fell back to cold boot, ...).</summary>
+    public Action<string>? Log { get; init; }
+
+    public const int MinMemoryMb = 64;
+    public const int MaxMemoryMb = 2048;
+}

@@ -1,0 +1,164 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Sandbox86.Guest;
+using Sandbox86.Images.Fs;
+using Sandbox86.Images.Store;
+
+namespace Sandbox86.Machines;
+
+/// <summary>
+/// Saved VM states: <c>NAME.state.zst</c> (v86's state, zstd) plus <c>NAME.state.zst.json</c> naming the
+/// image build, memory size and digest. A state is only restored into the exact build it came from;
+/// a digest mismatch (truncated, corrupt) discards the boot snapshot and falls back to a cold boot.
+/// </summary>
+internal static class Snapshots
+{
+    /// <summary>zstd level: 19 gives ~18 MB for a booted 256 MB guest but takes long; this is the measured compromise.</summary>
+    internal const int CompressionLevel = 12;
+
+    public static string SidecarPath(string statePath) => statePath + ".json";
+
+    public static SnapshotInfo? ReadSidecar(string statePath)
+    {
+        try
+        {
+            using var stream = File.OpenRead(SidecarPath(statePath));
+            return JsonSerializer.Deserialize(stream, ImageJsonContext.Default.SnapshotInfo);
+        }
+        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Checks an explicitly given state against the image; throws a clear error when it does not belong.</summary>
+    public static string ValidateExplicit(StoredImage image, string statePath, int memoryMb)
+    {
+        if (!File.Exists(statePath))
+        {
+            throw new MachineException($"snapshot not found: {statePath}");
+        }
+
+        var info = ReadSidecar(statePath) ?? throw new MachineException($"snapshot {statePath} has no readable sidecar {SidecarPath(statePath)}");
+        if (info.ImageBuildId != image.Manifest.BuildId)
+        {
+            throw new MachineException($"snapshot {statePath} was saved from another build of image '{image.Name}' (build {info.ImageBuildId[..8]}, image is now {image.Manifest.BuildId[..8]}): it cannot be restored; save a new one");
+        }
+
+        if (info.MemoryMb != memoryMb)
+        {
+            throw new MachineException($"snapshot {statePath} was saved with --memory {info.MemoryMb}, not {memoryMb}");
+        }
+
+        if (!DigestMatches(statePath, info))
+        {
+            throw new MachineException($"snapshot {statePath} is corrupt or truncated (digest mismatch)");
+        }
+
+        return statePath;
+    }
+
+    public static async Task<string> EnsureBootSnapshotAsync(StoredImage image, int memoryMb, MachineOptions options, CancellationToken cancellationToken)
+    {
+        var path = image.BootSnapshotPath(memoryMb);
+        if (IsValid(image, path, memoryMb, options))
+        {
+            return path;
+        }
+
+        Directory.CreateDirectory(image.SnapshotDirectory);
+        var lockPath = Path.Combine(image.SnapshotDirectory, $".boot-{memoryMb}m.lock");
+        using var fileLock = await Util.FileLock.AcquireAsync(lockPath, TimeSpan.FromMinutes(10),
+            () => options.Log?.Invoke("waiting for another process to finish the boot snapshot"), cancellationToken);
+        if (IsValid(image, path, memoryMb, options))
+        {
+            return path;
+        }
+
+        options.Log?.Invoke($"creating the boot snapshot for '{image.Name}' ({memoryMb} MB): one cold boot, once");
+        await using var machine = await Machine.LaunchAsync(image, memoryMb, null, options, cancellationToken);
+        await SaveAsync(machine, path, cancellationToken);
+        return path;
+    }
+
+    private static bool IsValid(StoredImage image, string path, int memoryMb, MachineOptions options)
+    {
+        if (!File.Exists(path))
+        {
+            return false;
+        }
+
+        var info = ReadSidecar(path);
+        if (info is null || info.ImageBuildId != image.Manifest.BuildId || info.MemoryMb != memoryMb || !DigestMatches(path, info))
+        {
+            options.Log?.Invoke($"the boot snapshot {Path.GetFileName(path)} is stale or corrupt: discarding it (cold boot)");
+            Discard(image, memoryMb);
+            return false;
+        }
+
+        return true;
+    }
+
+    public static void Discard(StoredImage image, int memoryMb)
+    {
+        var path = image.BootSnapshotPath(memoryMb);
+        Util.AtomicFile.TryDelete(SidecarPath(path));
+        Util.AtomicFile.TryDelete(path);
+    }
+
+    private static bool DigestMatches(string path, SnapshotInfo info)
+    {
+        using var stream = File.OpenRead(path);
+        if (stream.Length != info.CompressedBytes)
+        {
+            return false;
+        }
+
+        return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(stream)) == info.Digest;
+    }
+
+    public static async Task<SnapshotInfo> SaveAsync(Machine machine, string path, CancellationToken cancellationToken)
+    {
+        // Dropping the page cache before saving shrinks the state by tens of MB (DESIGN.md).
+        await machine.Agent.ExecAsync(new ExecRequest { Shell = "sync; echo 3 > /proc/sys/vm/drop_caches", Timeout = TimeSpan.FromSeconds(30) }, cancellationToken);
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var raw = Util.AtomicFile.TempPathFor(path) + ".raw";
+        var compressed = Util.AtomicFile.TempPathFor(path);
+        try
+        {
+            var rawBytes = await machine.SaveRawStateAsync(raw, cancellationToken);
+            await using (var input = File.OpenRead(raw))
+            await using (var output = new FileStream(compressed, FileMode.CreateNew, FileAccess.Write))
+            {
+                await Task.Run(() => Zstd.CompressStream(input, output, CompressionLevel, input.Length), cancellationToken);
+                output.Flush(flushToDisk: true);
+            }
+
+            string digest;
+            long compressedBytes;
+            await using (var check = File.OpenRead(compressed))
+            {
+                compressedBytes = check.Length;
+                digest = "sha256:" + Convert.ToHexStringLower(await SHA256.HashDataAsync(check, cancellationToken));
+            }
+
+            var info = new SnapshotInfo
+            {
+                ImageBuildId = machine.Image.Manifest.BuildId,
+                MemoryMb = machine.MemoryMb,
+                Created = DateTimeOffset.UtcNow,
+                RawBytes = rawBytes,
+                CompressedBytes = compressedBytes,
+                Digest = digest,
+            };
+            Util.AtomicFile.Commit(compressed, path);
+            Util.AtomicFile.WriteAllBytes(SidecarPath(path), JsonSerializer.SerializeToUtf8Bytes(info, ImageJsonContext.Default.SnapshotInfo));
+            return info;
+        }
+        finally
+        {
+            Util.AtomicFile.TryDelete(raw);
+            Util.AtomicFile.TryDelete(compressed);
+        }
+    }
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Runs the whole suite (unit, then VM integration) and prints "N passed, N failed, N skipped" last.
+set -uo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$ROOT"
+export SANDBOX86_ROOT="$ROOT"
+RESULTS="$ROOT/artifacts/test-results"
+rm -rf "$RESULTS"; mkdir -p "$RESULTS"
+status=0
+
+# Set-up (host packages, npm, build) through the same launcher users run.
+./sandbox86 --version >/dev/null || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+dotnet build sandbox86.slnx -c Release -nologo -v q -clp:ErrorsOnly || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
+
+# The integration tests boot the default image; build it once (cached under ~/.cache/sandbox86).
+if ! ./sandbox86 image inspect default >/dev/null 2>&1; then
+    echo "== building the default image (first run only)"
+    ./sandbox86 image build || status=1
+fi
+
+run_suite() {
+    local project="$1" name="$2"
+    echo "== $name"
+    dotnet test "$project" -c Release --no-build --nologo \
+        --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=normal" \
+        --results-directory "$RESULTS" -- RunConfiguration.TestSessionTimeout=3000000 || status=1
+}
+
+run_suite tests/Sandbox86.Tests unit
+run_suite tests/Sandbox86.IntegrationTests integration
+
+passed=0; failed=0; skipped=0; found=0
+for trx in "$RESULTS"/*.trx; do
+    [ -f "$trx" ] || continue
+    found=1
+    counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+    p=$(echo "$counters" | grep -o ' passed="[0-9]*"' | grep -o '[0-9]*')
+    f=$(echo "$counters" | grep -o ' failed="[0-9]*"' | grep -o '[0-9]*')
+    e=$(echo "$counters" | grep -o ' error="[0-9]*"' | grep -o '[0-9]*')
+    t=$(echo "$counters" | grep -o ' total="[0-9]*"' | grep -o '[0-9]*')
+    x=$(echo "$counters" | grep -o ' executed="[0-9]*"' | grep -o '[0-9]*')
+    passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0} + ${e:-0})); skipped=$((skipped + ${t:-0} - ${x:-0}))
+done
+if [ "$found" = 0 ] || { [ "$status" != 0 ] && [ "$failed" = 0 ]; }; then
+    failed=$((failed + 1))
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]
