@@ -1,0 +1,27 @@
+using Sandbox86.Images.Store;
+using Sandbox86.Machines;
+using Sandbox86.Machines.Worker;
+
+namespace Sandbox86.IntegrationTests.Infrastructure;
+
+/// <summary>Boots an image in a worker and exposes only its serial console (for images whose init is not the agent).</summary>
+internal static class BootWithoutAgent
+{
+    public static async Task<WorkerProcess> StartAsync(StoredImage image, Action<ReadOnlyMemory<byte>> onSerial)
+    {
+        var worker = await WorkerProcess.StartAsync(CancellationToken.None);
+        worker.SerialReceived += onSerial;
+        await worker.StartVmAsync(new WorkerStartConfig
+        {
+            Bios = HostFirmware.Bios,
+            VgaBios = HostFirmware.VgaBios,
+            MemoryMb = image.Manifest.MemoryMb,
+            Kernel = image.KernelPath,
+            Initrd = image.InitrdPath,
+            Cmdline = image.Manifest.Cmdline,
+            FsIndex = image.FsIndexPath,
+            ChunkDir = image.ChunkDirectory,
+        }, CancellationToken.None);
+        return worker;
+    }
+}

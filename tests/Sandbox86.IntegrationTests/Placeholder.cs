@@ -1,1 +1,0 @@
-namespace Sandbox86.IntegrationTests; internal static class Placeholder { }
