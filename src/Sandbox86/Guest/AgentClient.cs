@@ -1,0 +1,239 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+
+namespace Sandbox86.Guest;
+
+/// <summary>
+/// Host side of the guest agent protocol over a duplex byte transport: reading the stream
+/// yields guest-to-host bytes, writing sends host-to-guest bytes. One receive loop and one send
+/// loop; every call fails promptly with <see cref="AgentException"/> once the transport dies.
+/// </summary>
+public sealed partial class AgentClient : IAsyncDisposable
+{
+    // Bulk senders (stdin, file writes) wait while this much is queued, so memory stays bounded.
+    private const long QueueHighWater = 256 * 1024;
+
+    private readonly Stream _transport;
+    private readonly AgentClientOptions _options;
+    private readonly Channel<OutgoingChunk> _outgoing = Channel.CreateUnbounded<OutgoingChunk>(
+        new UnboundedChannelOptions { SingleReader = true });
+    private readonly ConcurrentDictionary<uint, IAgentStreamHandler> _handlers = new();
+    private readonly SendWindow _window;
+    private readonly AgentFrameDecoder _decoder = new();
+    private readonly CancellationTokenSource _shutdown = new();
+    private readonly TaskCompletionSource<AgentHello> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly object _drainLock = new();
+    private readonly Task _receiveLoop;
+    private readonly Task _sendLoop;
+    private TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _queuedBytes;
+    private int _nextStream;
+    private int _handshakeStarted;
+    private long _helloNonce = -1;
+    private long _agentErrors;
+    private AgentException? _fault;
+
+    /// <summary>Starts the client over <paramref name="transport"/>; call <see cref="WaitReadyAsync"/> next.</summary>
+    public AgentClient(Stream transport, AgentClientOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        _transport = transport;
+        _options = options ?? new AgentClientOptions();
+        _window = new SendWindow(_options.MaxWritesInFlight);
+        _receiveLoop = Task.Run(ReceiveLoopAsync);
+        _sendLoop = Task.Run(SendLoopAsync);
+    }
+
+    /// <summary>Protocol errors the agent reported about bytes it received (stream 0 errors).</summary>
+    public long AgentProtocolErrors => Interlocked.Read(ref _agentErrors);
+
+    /// <summary>Bad frames from the guest that were dropped (CRC, version, length).</summary>
+    public long FramesDropped => _decoder.FramesDropped;
+
+    /// <summary>The last stream-0 error message from the agent, for diagnostics.</summary>
+    public string? LastAgentError { get; private set; }
+
+    /// <summary>Waits for the agent's hello, repeating the request until it answers.</summary>
+    public async Task<AgentHello> WaitReadyAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfFaulted();
+        if (Interlocked.Exchange(ref _handshakeStarted, 1) == 0)
+        {
+            _ = Task.Run(HandshakeAsync, CancellationToken.None);
+        }
+
+        return await _ready.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Round trip to the agent (no work on its side beyond parsing).</summary>
+    public async Task<TimeSpan> PingAsync(CancellationToken cancellationToken = default)
+    {
+        var start = System.Diagnostics.Stopwatch.GetTimestamp();
+        await RequestAsync(AgentMessageType.Ping, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+        return System.Diagnostics.Stopwatch.GetElapsedTime(start);
+    }
+
+    /// <summary>Stops both loops, fails pending calls and (unless LeaveOpen) disposes the transport.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        Shutdown(new AgentException("agent client disposed"));
+        if (!_options.LeaveOpen)
+        {
+            await _transport.DisposeAsync().ConfigureAwait(false);
+        }
+
+        try
+        {
+            await Task.WhenAll(_receiveLoop, _sendLoop).WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // A transport whose reads ignore both cancellation and disposal; nothing more to do.
+        }
+
+        _shutdown.Dispose();
+    }
+
+    /// <summary>Sends raw bytes through the flow-controlled path (tests inject corrupt frames with it).</summary>
+    internal void SendRaw(byte[] bytes) => Enqueue(bytes);
+
+    internal uint NextStream()
+    {
+        var id = (uint)Interlocked.Increment(ref _nextStream);
+        return id == 0 ? (uint)Interlocked.Increment(ref _nextStream) : id;
+    }
+
+    internal void Send(AgentMessageType type, uint stream, ReadOnlyMemory<byte> payload) =>
+        Enqueue(new AgentFrame(type, stream, payload).ToArray());
+
+    internal void SendCredit(uint stream, int bytes)
+    {
+        if (bytes <= 0 || _fault is not null)
+        {
+            return;
+        }
+
+        var payload = new byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(payload, (uint)bytes);
+        Send(AgentMessageType.Credit, stream, payload);
+    }
+
+    internal void Register(uint stream, IAgentStreamHandler handler)
+    {
+        _handlers[stream] = handler;
+        // Shutdown may have swept the table just before the add; make sure this one hears about it.
+        if (_fault is { } fault && _handlers.TryRemove(stream, out _))
+        {
+            handler.OnFault(fault);
+        }
+    }
+
+    internal void Unregister(uint stream) => _handlers.TryRemove(stream, out _);
+
+    internal async Task EnsureReadyAsync(CancellationToken cancellationToken)
+    {
+        if (!_ready.Task.IsCompletedSuccessfully)
+        {
+            await WaitReadyAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        ThrowIfFaulted();
+    }
+
+    internal async Task<AgentFrame> RequestAsync(AgentMessageType type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        var (frame, _) = await RequestWithEntriesAsync(type, payload, cancellationToken).ConfigureAwait(false);
+        return frame;
+    }
+
+    internal async Task<(AgentFrame Reply, IReadOnlyList<ReadOnlyMemory<byte>> Entries)> RequestWithEntriesAsync(
+        AgentMessageType type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        await EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        var stream = NextStream();
+        var handler = new ReplyHandler();
+        Register(stream, handler);
+        try
+        {
+            Send(type, stream, payload);
+            var reply = await handler.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return (reply, handler.Entries);
+        }
+        finally
+        {
+            Unregister(stream);
+        }
+    }
+
+    /// <summary>Waits until the send queue is below the high-water mark (backpressure for bulk data).</summary>
+    internal async Task WaitForQueueRoomAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            ThrowIfFaulted();
+            Task wait;
+            lock (_drainLock)
+            {
+                if (Interlocked.Read(ref _queuedBytes) < QueueHighWater)
+                {
+                    return;
+                }
+
+                wait = _drained.Task;
+            }
+
+            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    internal void ThrowIfFaulted()
+    {
+        if (_fault is { } fault)
+        {
+            throw new AgentException(fault.Message, fault);
+        }
+    }
+
+    private void Enqueue(byte[] bytes, bool unmetered = false)
+    {
+        ThrowIfFaulted();
+        Interlocked.Add(ref _queuedBytes, bytes.Length);
+        if (!_outgoing.Writer.TryWrite(new OutgoingChunk(bytes, unmetered)))
+        {
+            ThrowIfFaulted();
+            throw new AgentException("agent channel is closed");
+        }
+    }
+
+    private async Task HandshakeAsync()
+    {
+        try
+        {
+            while (!_ready.Task.IsCompleted && !_shutdown.IsCancellationRequested)
+            {
+                var nonce = NextStream();
+                Interlocked.Exchange(ref _helloNonce, nonce);
+                // Hello requests bypass the window: before the hello nothing is known about it, and the
+                // agent zeroes its count when it answers, so these bytes are never credited.
+                Enqueue(new AgentFrame(AgentMessageType.HelloRequest, nonce, ReadOnlyMemory<byte>.Empty).ToArray(), unmetered: true);
+                try
+                {
+                    await _ready.Task.WaitAsync(_options.HelloRetryInterval, _shutdown.Token).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    // Agent not up yet (or the request was dropped by a guest with no buffers posted): ask again.
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Shut down while waiting; Shutdown already failed _ready.
+        }
+        catch (AgentException)
+        {
+            // Transport died; Shutdown already failed _ready.
+        }
+    }
+}

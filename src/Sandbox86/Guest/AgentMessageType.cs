@@ -1,0 +1,41 @@
+namespace Sandbox86.Guest;
+
+/// <summary>Frame types of the agent protocol (agent/PROTOCOL.md); high bit set = agent to host.</summary>
+internal enum AgentMessageType : byte
+{
+    HelloRequest = 0x01,
+    Ping = 0x02,
+    Credit = 0x03,
+    Exec = 0x10,
+    Stdin = 0x11,
+    StdinEof = 0x12,
+    Kill = 0x13,
+    Resize = 0x14,
+    FileWriteOpen = 0x20,
+    FileWriteData = 0x21,
+    FileWriteEnd = 0x22,
+    FileRead = 0x23,
+    Stat = 0x24,
+    List = 0x25,
+    Remove = 0x26,
+    Mkdir = 0x27,
+    FileWriteAbort = 0x28,
+    SetClock = 0x30,
+    Reseed = 0x31,
+    NetConfig = 0x32,
+
+    Hello = 0x81,
+    Pong = 0x82,
+    ChannelCredit = 0x83,
+    Error = 0x84,
+    Ok = 0x85,
+    Started = 0x90,
+    Stdout = 0x91,
+    Stderr = 0x92,
+    Exit = 0x93,
+    Truncated = 0x94,
+    FileData = 0xA1,
+    FileEof = 0xA2,
+    StatResult = 0xA4,
+    ListEntries = 0xA5,
+}
