@@ -459,6 +459,8 @@ int main(int argc, char **argv)
             fd_arg = atoi(argv[++i]);
         } else if (strcmp(argv[i], "--no-system") == 0) {
             g_no_system = 1;
+        } else if (strcmp(argv[i], "--init") == 0) {
+            /* Started by the initramfs as PID 1: same loop; reaping orphans is already our job. */
         } else if (strcmp(argv[i], "--version") == 0) {
             printf("sandbox86-agent %s protocol %d\n", AGENT_VERSION, PROTO_VERSION);
             return 0;

@@ -116,7 +116,16 @@ public sealed partial class Machine : IAsyncDisposable
         HostFirmware.Require();
         var worker = await WorkerProcess.StartAsync(cancellationToken);
         var serialTail = new SerialTail();
-        worker.SerialReceived += bytes => serialTail.Append(bytes.Span);
+        var panic = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        worker.SerialReceived += bytes =>
+        {
+            serialTail.Append(bytes.Span);
+            // Fail fast instead of waiting out the boot timeout when the guest kernel has died.
+            if (bytes.Span.IndexOf("Kernel panic"u8) >= 0 || serialTail.ToString().Contains("end Kernel panic", StringComparison.Ordinal))
+            {
+                panic.TrySetResult();
+            }
+        };
         if (options.SerialOutput is { } serialOutput)
         {
             worker.SerialReceived += serialOutput;
@@ -145,7 +154,14 @@ public sealed partial class Machine : IAsyncDisposable
             timeoutCts.CancelAfter(timeout);
             try
             {
-                await agent.WaitReadyAsync(timeoutCts.Token);
+                var ready = agent.WaitReadyAsync(timeoutCts.Token);
+                if (await Task.WhenAny(ready, panic.Task) != ready)
+                {
+                    await Task.Delay(300, cancellationToken);
+                    throw new MachineException($"the guest kernel panicked during {(statePath is null ? "boot" : "restore")}: {LastLine(serialTail.ToString())}");
+                }
+
+                await ready;
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {

@@ -9,7 +9,7 @@ internal static class CliRunner
 {
     public sealed record CliResult(int ExitCode, string Stdout, string Stderr, TimeSpan Elapsed);
 
-    public static string CliDll => Path.Combine(SandboxPaths.RepoRoot, "src", "Sandbox86.Cli", "bin", "Release", "net10.0", "sandbox86.dll");
+    public static string CliDll => Path.Combine(SandboxPaths.RepoRoot, "src", "Sandbox86.Cli", "bin", "Release", "net10.0", "Sandbox86.Cli.dll");
 
     public static Process Start(IEnumerable<string> args, bool redirectStdin = false)
     {

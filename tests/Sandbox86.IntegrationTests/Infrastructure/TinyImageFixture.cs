@@ -45,6 +45,6 @@ public sealed class TinyImageFixture : IAsyncLifetime
 }
 
 [CollectionDefinition("tiny image")]
-public sealed class TinyImageCollection : ICollectionFixture<TinyImageFixture>
+public sealed class TinyImageGroup : ICollectionFixture<TinyImageFixture>
 {
 }

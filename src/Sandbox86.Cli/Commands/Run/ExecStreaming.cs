@@ -29,7 +29,7 @@ internal static class ExecStreaming
             // Ctrl+C: take the guest's process group down with us (best effort; the VM dies next anyway).
             try
             {
-                await process.KillAsync(9, CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromMilliseconds(500), CancellationToken.None);
+                await process.KillAsync(9, CancellationToken.None).WaitAsync(TimeSpan.FromMilliseconds(500), CancellationToken.None);
             }
             catch (Exception e) when (e is TimeoutException or AgentException)
             {

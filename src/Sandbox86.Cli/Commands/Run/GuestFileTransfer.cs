@@ -29,10 +29,10 @@ internal static class GuestFileTransfer
         {
             var root = Path.GetFullPath(spec.From);
             var guestRoot = spec.To.TrimEnd('/');
-            await agent.MkdirAsync(guestRoot, 0x1ED, cancellationToken);
+            await agent.MkdirAsync(guestRoot, 0x1ED, parents: true, cancellationToken);
             foreach (var dir in Directory.EnumerateDirectories(root, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
             {
-                await agent.MkdirAsync(guestRoot + "/" + Path.GetRelativePath(root, dir).Replace('\\', '/'), 0x1ED, cancellationToken);
+                await agent.MkdirAsync(guestRoot + "/" + Path.GetRelativePath(root, dir).Replace('\\', '/'), 0x1ED, parents: true, cancellationToken);
             }
 
             foreach (var file in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
@@ -51,7 +51,7 @@ internal static class GuestFileTransfer
     {
         await using var source = File.OpenRead(hostPath);
         var mode = (int)File.GetUnixFileMode(hostPath) & 0xFFF;
-        await agent.WriteFileAsync(guestPath, source, mode, cancellationToken);
+        await agent.WriteFileAsync(guestPath, source, mode, createParents: true, cancellationToken);
     }
 
     /// <summary>Reads a guest file into a temp file next to the target, then renames: no half-written output.</summary>

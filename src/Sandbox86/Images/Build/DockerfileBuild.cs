@@ -2,7 +2,7 @@ namespace Sandbox86.Images.Build;
 
 /// <summary>
 /// <c>--from-dockerfile</c>: only where a Docker engine answers. Builds for linux/386 and saves the image
-/// as a docker-save archive for <see cref="Import.OciImporter"/>.
+/// as a docker-save archive for the OCI importer.
 /// </summary>
 internal static class DockerfileBuild
 {

@@ -28,7 +28,7 @@ internal static class RootfsPruning
 
         if (tree.Lookup("/usr/share/locale") is { Kind: FsNodeKind.Directory } locales)
         {
-            foreach (var child in locales.Children!.Keys.Where(k => k != "locale.alias").ToList())
+            foreach (var child in locales.Children!.Select(c => c.Name).Where(k => k != "locale.alias").ToList())
             {
                 tree.Remove("/usr/share/locale/" + child);
             }
