@@ -69,34 +69,64 @@ public sealed partial class Machine : IAsyncDisposable
     {
         var memory = ResolveMemory(image, options);
         var clock = Stopwatch.StartNew();
-        string? state = null;
-        if (options.StatePath is not null)
+        Util.PhaseTrace.Mark("machine start");
+        // Node and v86 take ~0.3 s to load: start the worker now, while the snapshot is checked.
+        var earlyWorker = WorkerProcess.StartAsync(cancellationToken);
+        try
         {
-            state = Snapshots.ValidateExplicit(image, options.StatePath, memory);
-        }
-        else if (!options.Cold)
-        {
-            state = await Snapshots.EnsureBootSnapshotAsync(image, memory, options, cancellationToken);
-        }
-
-        if (state is not null)
-        {
-            try
+            string? state = null;
+            if (options.StatePath is not null)
             {
-                var restored = await LaunchAsync(image, memory, state, options, cancellationToken);
-                restored.StartDuration = clock.Elapsed;
-                return restored;
+                state = Snapshots.ValidateExplicit(image, options.StatePath, memory);
             }
-            catch (Exception e) when (options.StatePath is null && e is MachineException or WorkerException or Guest.AgentException)
+            else if (!options.Cold)
             {
-                options.Log?.Invoke($"restoring the boot snapshot failed ({e.Message}); it was removed, cold booting instead");
-                Snapshots.Discard(image, memory);
+                state = await Snapshots.EnsureBootSnapshotAsync(image, memory, options, cancellationToken);
+            }
+
+            Util.PhaseTrace.Mark("snapshot checked");
+            if (state is not null)
+            {
+                try
+                {
+                    var worker = earlyWorker;
+                    earlyWorker = null;
+                    var restored = await LaunchAsync(image, memory, state, options, cancellationToken, worker);
+                    restored.StartDuration = clock.Elapsed;
+                    return restored;
+                }
+                catch (Exception e) when (options.StatePath is null && e is MachineException or WorkerException or Guest.AgentException)
+                {
+                    options.Log?.Invoke($"restoring the boot snapshot failed ({e.Message}); it was removed, cold booting instead");
+                    Snapshots.Discard(image, memory);
+                }
+            }
+
+            var bootWorker = earlyWorker;
+            earlyWorker = null;
+            var booted = await LaunchAsync(image, memory, null, options, cancellationToken, bootWorker);
+            booted.StartDuration = clock.Elapsed;
+            return booted;
+        }
+        finally
+        {
+            if (earlyWorker is not null)
+            {
+                await DisposeQuietlyAsync(earlyWorker);
             }
         }
+    }
 
-        var booted = await LaunchAsync(image, memory, null, options, cancellationToken);
-        booted.StartDuration = clock.Elapsed;
-        return booted;
+    private static async Task DisposeQuietlyAsync(Task<WorkerProcess> worker)
+    {
+        try
+        {
+            await (await worker).DisposeAsync();
+        }
+        catch (Exception e) when (e is WorkerException or OperationCanceledException or TimeoutException)
+        {
+            // It never became usable; nothing left to clean up.
+        }
     }
 
     internal static int ResolveMemory(StoredImage image, MachineOptions options)
@@ -111,10 +141,25 @@ public sealed partial class Machine : IAsyncDisposable
         return memory;
     }
 
-    internal static async Task<Machine> LaunchAsync(StoredImage image, int memoryMb, string? statePath, MachineOptions options, CancellationToken cancellationToken)
+    internal static async Task<Machine> LaunchAsync(StoredImage image, int memoryMb, string? statePath, MachineOptions options,
+        CancellationToken cancellationToken, Task<WorkerProcess>? startedWorker = null)
     {
         HostFirmware.Require();
-        var worker = await WorkerProcess.StartAsync(cancellationToken);
+        // v86 can decompress a zstd state itself, but native libzstd is ~6x faster than its wasm one
+        // (measured: 370 ms of a 256 MB restore); do it while the worker loads.
+        var rawState = statePath is null ? null : Task.Run(() => RawState.Decompress(statePath, memoryMb), cancellationToken);
+        WorkerProcess worker;
+        try
+        {
+            worker = await (startedWorker ?? WorkerProcess.StartAsync(cancellationToken));
+        }
+        catch
+        {
+            await RawState.DeleteQuietlyAsync(rawState);
+            throw;
+        }
+
+        Util.PhaseTrace.Mark("worker ready");
         var serialTail = new SerialTail();
         var panic = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         worker.SerialReceived += bytes =>
@@ -146,9 +191,11 @@ public sealed partial class Machine : IAsyncDisposable
                 Cmdline = image.Manifest.Cmdline,
                 FsIndex = image.FsIndexPath,
                 ChunkDir = image.ChunkDirectory,
-                State = statePath,
+                State = rawState is null ? null : await rawState,
             }, cancellationToken);
+            await RawState.DeleteQuietlyAsync(rawState);
 
+            Util.PhaseTrace.Mark(statePath is null ? "vm booting" : "vm restored");
             var timeout = statePath is null ? options.BootTimeout : options.RestoreTimeout;
             using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeoutCts.CancelAfter(timeout);
@@ -162,6 +209,7 @@ public sealed partial class Machine : IAsyncDisposable
                 }
 
                 await ready;
+                Util.PhaseTrace.Mark("agent ready");
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
@@ -174,12 +222,14 @@ public sealed partial class Machine : IAsyncDisposable
                 // A restored guest wakes with the clock and entropy pool of the moment it was saved.
                 await agent.SetClockAsync(DateTimeOffset.UtcNow, cancellationToken);
                 await agent.ReseedEntropyAsync(RandomNumberGenerator.GetBytes(64), cancellationToken);
+                Util.PhaseTrace.Mark("clock and entropy synced");
             }
 
             return machine;
         }
         catch
         {
+            await RawState.DeleteQuietlyAsync(rawState);
             await machine.DisposeAsync();
             throw;
         }

@@ -73,8 +73,6 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        // A 256 MB guest needs its RAM plus v86's state buffers; cap V8's own heap so leaks show up.
-        psi.ArgumentList.Add("--max-old-space-size=512");
         psi.ArgumentList.Add(script);
         var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
         try
