@@ -3,7 +3,9 @@
 // the frame pipe and v86's bus. Frame: u32 LE length (type byte + payload), u8 type, payload.
 //
 // Types (keep in sync with src/Sandbox86/Machines/Worker/WorkerFrameType.cs):
-//   1 control  host->worker  JSON {op:"start"|"save"|"stop"|"stats", ...}
+//   1 control  host->worker  JSON {op:"start"|"restore"|"save"|"stop"|"stats", ...}
+//              start with restore:true constructs v86 at once (wasm compile, BIOS, fs index: ~0.3 s)
+//              and then waits for {op:"restore", state:PATH}, so that work overlaps the host's own.
 //   2 event    worker->host  JSON {ev:"ready"|"started"|"saved"|"error"|"stats", ...}
 //   3 serial0  both ways     bytes of ttyS0
 //   4 agent    both ways     bytes of virtio-console port 1 (/dev/hvc1)
@@ -22,6 +24,8 @@ const VIRTIO_CONSOLE_CHUNK = 4096;
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 let emulator = null;
+let resolveState = null;
+const statePath = new Promise((resolve) => { resolveState = resolve; });
 let serialBuffer = [];
 let serialFlushScheduled = false;
 
@@ -74,7 +78,7 @@ function start(cfg) {
         preserve_mac_from_state_image: true,
         filesystem: { basefs: cfg.fsIndex, baseurl: cfg.chunkDir.endsWith("/") ? cfg.chunkDir : cfg.chunkDir + "/" },
     };
-    if (!cfg.state) {
+    if (!cfg.restore) {
         options.bzimage = fileImage(cfg.kernel);
         options.initrd = fileImage(cfg.initrd);
         options.cmdline = cfg.cmdline;
@@ -87,14 +91,16 @@ function start(cfg) {
     emulator.add_listener("emulator-ready", async () => {
         try {
             const t1 = performance.now();
-            if (cfg.state) {
-                const data = fs.readFileSync(cfg.state);
+            const state = cfg.restore ? await statePath : null;
+            const t1b = performance.now();
+            if (state) {
+                const data = fs.readFileSync(state);
                 skipFreshMemoryZeroing(emulator);
                 await emulator.restore_state(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
             }
             const t2 = performance.now();
             emulator.run();
-            sendEvent({ ev: "started", restored: !!cfg.state, constructMs: Math.round(t1 - t0), restoreMs: Math.round(t2 - t1) });
+            sendEvent({ ev: "started", restored: !!state, constructMs: Math.round(t1 - t0), waitedMs: Math.round(t1b - t1), restoreMs: Math.round(t2 - t1b) });
         } catch (e) {
             sendEvent({ ev: "error", op: "start", message: String(e && e.message || e) });
         }
@@ -135,6 +141,7 @@ async function save(msg) {
 function onControl(msg) {
     switch (msg.op) {
         case "start": start(msg.config); break;
+        case "restore": resolveState(String(msg.state)); break;
         case "save": save(msg); break;
         case "stats":
             sendEvent({ ev: "stats", id: msg.id, rss: process.memoryUsage().rss, instructions: emulator ? emulator.get_instruction_counter() : 0 });

@@ -16,6 +16,7 @@ internal static class RawState
         try
         {
             var compressed = File.ReadAllBytes(statePath);
+            Snapshots.RequireDigest(statePath, compressed);
             if (!Zstd.IsZstdFrame(compressed))
             {
                 throw new MachineException($"snapshot {statePath} is not zstd-compressed");

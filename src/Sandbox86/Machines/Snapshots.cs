@@ -50,11 +50,6 @@ internal static class Snapshots
             throw new MachineException($"snapshot {statePath} was saved with --memory {info.MemoryMb}, not {memoryMb}");
         }
 
-        if (!DigestMatches(statePath, info))
-        {
-            throw new MachineException($"snapshot {statePath} is corrupt or truncated (digest mismatch)");
-        }
-
         return statePath;
     }
 
@@ -89,7 +84,9 @@ internal static class Snapshots
         }
 
         var info = ReadSidecar(path);
-        if (info is null || info.ImageBuildId != image.Manifest.BuildId || info.MemoryMb != memoryMb || !DigestMatches(path, info))
+        // The digest is checked while the state is decompressed for the restore (in parallel with the
+        // worker's start-up), not here on the critical path; a mismatch there falls back to a cold boot.
+        if (info is null || info.ImageBuildId != image.Manifest.BuildId || info.MemoryMb != memoryMb || new FileInfo(path).Length != info.CompressedBytes)
         {
             options.Log?.Invoke($"the boot snapshot {Path.GetFileName(path)} is stale or corrupt: discarding it (cold boot)");
             Discard(image, memoryMb);
@@ -106,15 +103,14 @@ internal static class Snapshots
         Util.AtomicFile.TryDelete(path);
     }
 
-    private static bool DigestMatches(string path, SnapshotInfo info)
+    /// <summary>Checks bytes already read against the sidecar's digest (a state without a sidecar is refused earlier).</summary>
+    public static void RequireDigest(string path, ReadOnlySpan<byte> compressed)
     {
-        using var stream = File.OpenRead(path);
-        if (stream.Length != info.CompressedBytes)
+        var info = ReadSidecar(path) ?? throw new MachineException($"snapshot {path} has no readable sidecar");
+        if (compressed.Length != info.CompressedBytes || "sha256:" + Convert.ToHexStringLower(SHA256.HashData(compressed)) != info.Digest)
         {
-            return false;
+            throw new MachineException($"snapshot {path} is corrupt or truncated (digest mismatch)");
         }
-
-        return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(stream)) == info.Digest;
     }
 
     public static async Task<SnapshotInfo> SaveAsync(Machine machine, string path, CancellationToken cancellationToken)

@@ -21,7 +21,7 @@ internal static class BootWithoutAgent
             Cmdline = image.Manifest.Cmdline,
             FsIndex = image.FsIndexPath,
             ChunkDir = image.ChunkDirectory,
-        }, CancellationToken.None);
+        }, null, CancellationToken.None);
         return worker;
     }
 }

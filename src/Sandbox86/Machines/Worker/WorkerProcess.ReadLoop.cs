@@ -131,7 +131,7 @@ internal sealed partial class WorkerProcess
                 _ready.TrySetResult();
                 break;
             case "started":
-                Util.PhaseTrace.Mark($"worker: v86 constructed in {message["constructMs"]} ms, state restored in {message["restoreMs"]} ms");
+                Util.PhaseTrace.Mark($"worker: v86 constructed in {message["constructMs"]} ms, waited {message["waitedMs"]} ms for the state, restored in {message["restoreMs"]} ms");
                 _started.TrySetResult(message["restored"]?.GetValue<bool>() ?? false);
                 break;
             case "saved":

@@ -98,15 +98,25 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
         return worker;
     }
 
-    /// <summary>Constructs the VM inside the worker and starts it (booting, or restoring <see cref="WorkerStartConfig.State"/>).</summary>
-    public async Task StartVmAsync(WorkerStartConfig config, CancellationToken cancellationToken)
+    /// <summary>
+    /// Constructs the VM inside the worker and starts it: boots, or — when <paramref name="state"/> is
+    /// given — restores the raw state file it yields. v86 is constructed before that file is awaited so
+    /// both happen at once.
+    /// </summary>
+    public async Task StartVmAsync(WorkerStartConfig config, Task<string>? state, CancellationToken cancellationToken)
     {
         var message = new JsonObject
         {
             ["op"] = "start",
-            ["config"] = JsonSerializer.SerializeToNode(config, WorkerJsonContext.Default.WorkerStartConfig),
+            ["config"] = JsonSerializer.SerializeToNode(config with { Restore = state is not null }, WorkerJsonContext.Default.WorkerStartConfig),
         };
         await SendControlAsync(message, cancellationToken);
+        if (state is not null)
+        {
+            var path = await state;
+            await SendControlAsync(new JsonObject { ["op"] = "restore", ["state"] = path }, cancellationToken);
+        }
+
         await WhenNotExited(_started.Task, cancellationToken);
     }
 

@@ -13,6 +13,6 @@ internal sealed record WorkerStartConfig
     [JsonPropertyName("cmdline")] public required string Cmdline { get; init; }
     [JsonPropertyName("fsIndex")] public required string FsIndex { get; init; }
     [JsonPropertyName("chunkDir")] public required string ChunkDir { get; init; }
-    /// <summary>A raw or zstd state file to restore instead of booting; v86 detects zstd itself.</summary>
-    [JsonPropertyName("state")] public string? State { get; init; }
+    /// <summary>Restore a state (sent later by <see cref="WorkerProcess.StartVmAsync"/>) instead of booting.</summary>
+    [JsonPropertyName("restore")] public bool Restore { get; init; }
 }
