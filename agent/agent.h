@@ -99,6 +99,7 @@ void exec_reap(void);
 void exec_tick(void);
 int exec_next_timeout_ms(void);
 size_t exec_stdin_queued(void);
+void exec_kill_all(void);
 
 /* files.c */
 void file_write_open(const struct frame *f);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -229,6 +230,8 @@ void exec_start(const struct frame *f)
         signal(SIGPIPE, SIG_DFL);
         /* Own session and process group: kill(-pid) reaches every descendant that stays in it. */
         setsid();
+        /* If the agent dies, nobody could ever stop this command; take the leader down with it. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (master >= 0) {
             int s = open(slave_name, O_RDWR);
             if (s < 0) {
@@ -646,4 +649,13 @@ int exec_next_timeout_ms(void)
         }
     }
     return (int)best;
+}
+
+void exec_kill_all(void)
+{
+    for (int i = 0; i < MAX_EXECS; i++) {
+        if (g_execs[i].used && !g_execs[i].exited) {
+            kill(-g_execs[i].pid, SIGKILL);
+        }
+    }
 }

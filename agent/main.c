@@ -579,6 +579,7 @@ int main(int argc, char **argv)
                 g_in_eof = 0;
                 continue;
             }
+            exec_kill_all();
             return 0;
         }
     }

@@ -349,7 +349,8 @@ public sealed class AgentEndToEndTests(AgentBuildFixture build, ITestOutputHelpe
             return;
         }
 
-        var pending = h.Client.ExecAsync(ExecRequest.ForShell("sleep 30"), Timeout());
+        var sleeper = await h.Client.StartAsync(ExecRequest.ForArgv("sleep", "30"), Timeout());
+        var pending = sleeper.WaitAsync(Timeout());
         var reading = h.Client.ReadFileAsync("/dev/zero", Stream.Null, Timeout());
         await Task.Delay(100);
         var sw = Stopwatch.StartNew();
@@ -359,6 +360,7 @@ public sealed class AgentEndToEndTests(AgentBuildFixture build, ITestOutputHelpe
         await Assert.ThrowsAsync<AgentException>(() => reading);
         Assert.True(sw.Elapsed < TimeSpan.FromSeconds(1), $"took {sw.Elapsed}");
         await Assert.ThrowsAsync<AgentException>(() => h.Client.PingAsync(Timeout()));
+        Assert.True(await GoneAsync(sleeper.Pid), "a command outlived its agent");
     }
 
     [Fact]
