@@ -216,6 +216,7 @@ void exec_start(const struct frame *f)
         }
     }
     pid_t pid = -1;
+    pid_t agent_pid = getpid();
     if (!err) {
         pid = fork();
         if (pid < 0) {
@@ -230,8 +231,6 @@ void exec_start(const struct frame *f)
         signal(SIGPIPE, SIG_DFL);
         /* Own session and process group: kill(-pid) reaches every descendant that stays in it. */
         setsid();
-        /* If the agent dies, nobody could ever stop this command; take the leader down with it. */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (master >= 0) {
             int s = open(slave_name, O_RDWR);
             if (s < 0) {
@@ -259,6 +258,12 @@ void exec_start(const struct frame *f)
             if (setgid(gid) < 0 || setuid(uid) < 0) {
                 child_fail(perrc[1], STAGE_SETUP, "switch user");
             }
+        }
+        /* If the agent dies, nobody could ever stop this command; take the leader down with it.
+           Set after the user switch, which clears it. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != agent_pid) {
+            _exit(125); /* the agent died before the signal was armed */
         }
         if (cwd && chdir(cwd) < 0) {
             child_fail(perrc[1], STAGE_SETUP, cwd);

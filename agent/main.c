@@ -318,7 +318,11 @@ static void dispatch(const struct frame *f)
     case M_FWRITE_OPEN: file_write_open(f); break;
     case M_FWRITE_DATA: file_write_data(f); break;
     case M_FWRITE_END: file_write_end(f, 0); break;
-    case M_FWRITE_ABORT: file_write_end(f, 1); break;
+    case M_ABORT:
+        /* The host gave up on a file transfer: discard a partial write, stop a read. */
+        file_write_end(f, 1);
+        file_read_abort(f->stream);
+        break;
     case M_FREAD: file_read_start(f); break;
     case M_STAT: file_stat(f); break;
     case M_LIST: file_list(f); break;

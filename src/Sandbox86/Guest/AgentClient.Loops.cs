@@ -30,8 +30,9 @@ public sealed partial class AgentClient
         {
             // Shut down by someone else.
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or NotSupportedException)
+        catch (Exception ex)
         {
+            // Whatever ends this loop must fail pending calls, or they would wait forever.
             Shutdown(new AgentException($"agent channel failed: {ex.Message}", ex));
         }
     }
@@ -69,6 +70,11 @@ public sealed partial class AgentClient
         catch (FormatException ex)
         {
             handler.OnFault(new AgentException($"malformed reply from agent: {ex.Message}", ex));
+            done = true;
+        }
+        catch (AgentException ex)
+        {
+            handler.OnFault(ex);
             done = true;
         }
 
@@ -170,7 +176,7 @@ public sealed partial class AgentClient
         {
             // Shut down.
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or NotSupportedException)
+        catch (Exception ex)
         {
             Shutdown(new AgentException($"agent channel write failed: {ex.Message}", ex));
         }

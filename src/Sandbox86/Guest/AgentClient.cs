@@ -107,16 +107,30 @@ public sealed partial class AgentClient : IAsyncDisposable
     internal void Send(AgentMessageType type, uint stream, ReadOnlyMemory<byte> payload) =>
         Enqueue(new AgentFrame(type, stream, payload).ToArray());
 
+    /// <summary>Grants output credit; silently nothing once the channel is down (called from the receive loop).</summary>
     internal void SendCredit(uint stream, int bytes)
     {
-        if (bytes <= 0 || _fault is not null)
+        if (bytes <= 0)
         {
             return;
         }
 
         var payload = new byte[4];
         BinaryPrimitives.WriteUInt32LittleEndian(payload, (uint)bytes);
-        Send(AgentMessageType.Credit, stream, payload);
+        SendQuietly(AgentMessageType.Credit, stream, payload);
+    }
+
+    /// <summary>Best-effort send that never throws: for credits, aborts and other housekeeping.</summary>
+    internal void SendQuietly(AgentMessageType type, uint stream, ReadOnlyMemory<byte> payload = default)
+    {
+        if (_fault is not null)
+        {
+            return;
+        }
+
+        var bytes = new AgentFrame(type, stream, payload).ToArray();
+        Interlocked.Add(ref _queuedBytes, bytes.Length);
+        _outgoing.Writer.TryWrite(new OutgoingChunk(bytes, Unmetered: false));
     }
 
     internal void Register(uint stream, IAgentStreamHandler handler)
