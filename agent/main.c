@@ -295,8 +295,6 @@ static void dispatch(const struct frame *f)
 {
     switch (f->type) {
     case M_HELLO_REQ:
-        /* The host sends nothing else until this reply arrives, so the window restarts here. */
-        g_unreported = 0;
         send_hello(f->stream);
         break;
     case M_PING:
@@ -380,6 +378,10 @@ static void parse_input(void)
         g_resyncing = 0;
         struct frame f = { p[3], get32(p + 4), p + HDR_LEN, len };
         pos += HDR_LEN + len;
+        if (f.type == M_HELLO_REQ) {
+            /* The window restarts right after this frame: count only the bytes already read past it. */
+            g_unreported = (uint32_t)(g_in_len - pos);
+        }
         dispatch(&f);
     }
     if (pos > 0) {

@@ -99,8 +99,15 @@ public sealed partial class AgentClient
         var window = Math.Min(hello.Window, _options.MaxWindow);
         if (!_ready.Task.IsCompleted)
         {
-            // Only the answer to the latest request marks a point where both sides agree on the count.
-            if (frame.Stream != 0 && frame.Stream == (uint)Interlocked.Read(ref _helloNonce))
+            // The first answer to any of our requests starts the window. Requests still queued behind it
+            // are unmetered and precede every metered byte, and the agent restarts its count after each.
+            bool ours;
+            lock (_helloNonces)
+            {
+                ours = frame.Stream != 0 && _helloNonces.Contains(frame.Stream);
+            }
+
+            if (ours)
             {
                 _window.Reset(window);
                 _ready.TrySetResult(hello);

@@ -30,7 +30,7 @@ public sealed partial class AgentClient : IAsyncDisposable
     private long _queuedBytes;
     private int _nextStream;
     private int _handshakeStarted;
-    private long _helloNonce = -1;
+    private readonly HashSet<uint> _helloNonces = [];
     private long _agentErrors;
     private AgentException? _fault;
 
@@ -227,7 +227,11 @@ public sealed partial class AgentClient : IAsyncDisposable
             while (!_ready.Task.IsCompleted && !_shutdown.IsCancellationRequested)
             {
                 var nonce = NextStream();
-                Interlocked.Exchange(ref _helloNonce, nonce);
+                lock (_helloNonces)
+                {
+                    _helloNonces.Add(nonce);
+                }
+
                 // Hello requests bypass the window: before the hello nothing is known about it, and the
                 // agent zeroes its count when it answers, so these bytes are never credited.
                 Enqueue(new AgentFrame(AgentMessageType.HelloRequest, nonce, ReadOnlyMemory<byte>.Empty).ToArray(), unmetered: true);
