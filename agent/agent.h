@@ -25,7 +25,7 @@ enum msg_type {
     M_HELLO_REQ = 0x01, M_PING = 0x02, M_CREDIT = 0x03,
     M_EXEC = 0x10, M_STDIN = 0x11, M_STDIN_EOF = 0x12, M_KILL = 0x13, M_RESIZE = 0x14,
     M_FWRITE_OPEN = 0x20, M_FWRITE_DATA = 0x21, M_FWRITE_END = 0x22, M_FREAD = 0x23,
-    M_STAT = 0x24, M_LIST = 0x25, M_REMOVE = 0x26, M_MKDIR = 0x27, M_FWRITE_ABORT = 0x28,
+    M_STAT = 0x24, M_LIST = 0x25, M_REMOVE = 0x26, M_MKDIR = 0x27, M_ABORT = 0x28,
     M_SET_CLOCK = 0x30, M_RESEED = 0x31, M_NET_CONFIG = 0x32,
     /* agent -> host */
     M_HELLO = 0x81, M_PONG = 0x82, M_CHAN_CREDIT = 0x83, M_ERROR = 0x84, M_OK = 0x85,
@@ -99,12 +99,14 @@ void exec_reap(void);
 void exec_tick(void);
 int exec_next_timeout_ms(void);
 size_t exec_stdin_queued(void);
+void exec_kill_all(void);
 
 /* files.c */
 void file_write_open(const struct frame *f);
 void file_write_data(const struct frame *f);
 void file_write_end(const struct frame *f, int abort);
 void file_read_start(const struct frame *f);
+void file_read_abort(uint32_t stream);
 int file_credit(uint32_t stream, uint32_t delta);
 int file_pump(void);                        /* 1 if more data can be sent without waiting */
 void file_stat(const struct frame *f);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -215,6 +216,7 @@ void exec_start(const struct frame *f)
         }
     }
     pid_t pid = -1;
+    pid_t agent_pid = getpid();
     if (!err) {
         pid = fork();
         if (pid < 0) {
@@ -256,6 +258,12 @@ void exec_start(const struct frame *f)
             if (setgid(gid) < 0 || setuid(uid) < 0) {
                 child_fail(perrc[1], STAGE_SETUP, "switch user");
             }
+        }
+        /* If the agent dies, nobody could ever stop this command; take the leader down with it.
+           Set after the user switch, which clears it. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != agent_pid) {
+            _exit(125); /* the agent died before the signal was armed */
         }
         if (cwd && chdir(cwd) < 0) {
             child_fail(perrc[1], STAGE_SETUP, cwd);
@@ -646,4 +654,13 @@ int exec_next_timeout_ms(void)
         }
     }
     return (int)best;
+}
+
+void exec_kill_all(void)
+{
+    for (int i = 0; i < MAX_EXECS; i++) {
+        if (g_execs[i].used && !g_execs[i].exited) {
+            kill(-g_execs[i].pid, SIGKILL);
+        }
+    }
 }

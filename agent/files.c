@@ -260,6 +260,16 @@ void file_read_start(const struct frame *f)
     *r = (struct fread_s){ 1, f->stream, fd, q.window, 0 };
 }
 
+void file_read_abort(uint32_t stream)
+{
+    for (int i = 0; i < MAX_FILES; i++) {
+        if (g_r[i].used && g_r[i].stream == stream) {
+            close(g_r[i].fd);
+            memset(&g_r[i], 0, sizeof g_r[i]);
+        }
+    }
+}
+
 int file_credit(uint32_t stream, uint32_t delta)
 {
     for (int i = 0; i < MAX_FILES; i++) {

@@ -295,8 +295,6 @@ static void dispatch(const struct frame *f)
 {
     switch (f->type) {
     case M_HELLO_REQ:
-        /* The host sends nothing else until this reply arrives, so the window restarts here. */
-        g_unreported = 0;
         send_hello(f->stream);
         break;
     case M_PING:
@@ -318,7 +316,11 @@ static void dispatch(const struct frame *f)
     case M_FWRITE_OPEN: file_write_open(f); break;
     case M_FWRITE_DATA: file_write_data(f); break;
     case M_FWRITE_END: file_write_end(f, 0); break;
-    case M_FWRITE_ABORT: file_write_end(f, 1); break;
+    case M_ABORT:
+        /* The host gave up on a file transfer: discard a partial write, stop a read. */
+        file_write_end(f, 1);
+        file_read_abort(f->stream);
+        break;
     case M_FREAD: file_read_start(f); break;
     case M_STAT: file_stat(f); break;
     case M_LIST: file_list(f); break;
@@ -376,6 +378,10 @@ static void parse_input(void)
         g_resyncing = 0;
         struct frame f = { p[3], get32(p + 4), p + HDR_LEN, len };
         pos += HDR_LEN + len;
+        if (f.type == M_HELLO_REQ) {
+            /* The window restarts right after this frame: count only the bytes already read past it. */
+            g_unreported = (uint32_t)(g_in_len - pos);
+        }
         dispatch(&f);
     }
     if (pos > 0) {
@@ -581,6 +587,7 @@ int main(int argc, char **argv)
                 g_in_eof = 0;
                 continue;
             }
+            exec_kill_all();
             return 0;
         }
     }

@@ -52,7 +52,7 @@ public sealed partial class AgentClient
         {
             if (!committed && _fault is null)
             {
-                Send(AgentMessageType.FileWriteAbort, stream, ReadOnlyMemory<byte>.Empty);
+                SendQuietly(AgentMessageType.Abort, stream);
             }
 
             Unregister(stream);
@@ -69,6 +69,7 @@ public sealed partial class AgentClient
         var handler = new FileReadHandler(_options.OutputWindow);
         Register(stream, handler);
         long total = 0;
+        var finished = false;
         try
         {
             Send(AgentMessageType.FileRead, stream, request);
@@ -80,10 +81,17 @@ public sealed partial class AgentClient
                 SendCredit(stream, chunk.Length);
             }
 
+            finished = true;
             return total;
         }
         finally
         {
+            if (!finished)
+            {
+                // Cancelled, destination failed, or the agent reported an error: release the guest side.
+                SendQuietly(AgentMessageType.Abort, stream);
+            }
+
             Unregister(stream);
         }
     }

@@ -30,8 +30,9 @@ public sealed partial class AgentClient
         {
             // Shut down by someone else.
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or NotSupportedException)
+        catch (Exception ex)
         {
+            // Whatever ends this loop must fail pending calls, or they would wait forever.
             Shutdown(new AgentException($"agent channel failed: {ex.Message}", ex));
         }
     }
@@ -71,6 +72,11 @@ public sealed partial class AgentClient
             handler.OnFault(new AgentException($"malformed reply from agent: {ex.Message}", ex));
             done = true;
         }
+        catch (AgentException ex)
+        {
+            handler.OnFault(ex);
+            done = true;
+        }
 
         if (done)
         {
@@ -93,8 +99,15 @@ public sealed partial class AgentClient
         var window = Math.Min(hello.Window, _options.MaxWindow);
         if (!_ready.Task.IsCompleted)
         {
-            // Only the answer to the latest request marks a point where both sides agree on the count.
-            if (frame.Stream != 0 && frame.Stream == (uint)Interlocked.Read(ref _helloNonce))
+            // The first answer to any of our requests starts the window. Requests still queued behind it
+            // are unmetered and precede every metered byte, and the agent restarts its count after each.
+            bool ours;
+            lock (_helloNonces)
+            {
+                ours = frame.Stream != 0 && _helloNonces.Contains(frame.Stream);
+            }
+
+            if (ours)
             {
                 _window.Reset(window);
                 _ready.TrySetResult(hello);
@@ -170,7 +183,7 @@ public sealed partial class AgentClient
         {
             // Shut down.
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or NotSupportedException)
+        catch (Exception ex)
         {
             Shutdown(new AgentException($"agent channel write failed: {ex.Message}", ex));
         }

@@ -30,7 +30,7 @@ public sealed partial class AgentClient : IAsyncDisposable
     private long _queuedBytes;
     private int _nextStream;
     private int _handshakeStarted;
-    private long _helloNonce = -1;
+    private readonly HashSet<uint> _helloNonces = [];
     private long _agentErrors;
     private AgentException? _fault;
 
@@ -107,16 +107,30 @@ public sealed partial class AgentClient : IAsyncDisposable
     internal void Send(AgentMessageType type, uint stream, ReadOnlyMemory<byte> payload) =>
         Enqueue(new AgentFrame(type, stream, payload).ToArray());
 
+    /// <summary>Grants output credit; silently nothing once the channel is down (called from the receive loop).</summary>
     internal void SendCredit(uint stream, int bytes)
     {
-        if (bytes <= 0 || _fault is not null)
+        if (bytes <= 0)
         {
             return;
         }
 
         var payload = new byte[4];
         BinaryPrimitives.WriteUInt32LittleEndian(payload, (uint)bytes);
-        Send(AgentMessageType.Credit, stream, payload);
+        SendQuietly(AgentMessageType.Credit, stream, payload);
+    }
+
+    /// <summary>Best-effort send that never throws: for credits, aborts and other housekeeping.</summary>
+    internal void SendQuietly(AgentMessageType type, uint stream, ReadOnlyMemory<byte> payload = default)
+    {
+        if (_fault is not null)
+        {
+            return;
+        }
+
+        var bytes = new AgentFrame(type, stream, payload).ToArray();
+        Interlocked.Add(ref _queuedBytes, bytes.Length);
+        _outgoing.Writer.TryWrite(new OutgoingChunk(bytes, Unmetered: false));
     }
 
     internal void Register(uint stream, IAgentStreamHandler handler)
@@ -213,7 +227,11 @@ public sealed partial class AgentClient : IAsyncDisposable
             while (!_ready.Task.IsCompleted && !_shutdown.IsCancellationRequested)
             {
                 var nonce = NextStream();
-                Interlocked.Exchange(ref _helloNonce, nonce);
+                lock (_helloNonces)
+                {
+                    _helloNonces.Add(nonce);
+                }
+
                 // Hello requests bypass the window: before the hello nothing is known about it, and the
                 // agent zeroes its count when it answers, so these bytes are never credited.
                 Enqueue(new AgentFrame(AgentMessageType.HelloRequest, nonce, ReadOnlyMemory<byte>.Empty).ToArray(), unmetered: true);

@@ -19,7 +19,7 @@ internal enum AgentMessageType : byte
     List = 0x25,
     Remove = 0x26,
     Mkdir = 0x27,
-    FileWriteAbort = 0x28,
+    Abort = 0x28,
     SetClock = 0x30,
     Reseed = 0x31,
     NetConfig = 0x32,
