@@ -12,11 +12,10 @@ status=0
 ./sandbox86 --version >/dev/null || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
 dotnet build sandbox86.slnx -c Release -nologo -v q -clp:ErrorsOnly || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
 
-# The integration tests boot the default image; build it once (cached under ~/.cache/sandbox86).
-if ! ./sandbox86 image inspect default >/dev/null 2>&1; then
-    echo "== building the default image (first run only)"
-    ./sandbox86 image build || status=1
-fi
+# The integration tests boot the default image; build it once (cached under ~/.cache/sandbox86),
+# and again only when this checkout's guest agent differs from the one inside it.
+echo "== default image"
+./sandbox86 image build --if-stale || status=1
 
 run_suite() {
     local project="$1" name="$2"

@@ -23,12 +23,13 @@ internal static class ImageBuildCommand
     private static readonly Option<bool> NoCompress = new("--no-compress") { Description = "Store chunks uncompressed (.bin instead of .bin.zst)" };
     private static readonly Option<string?> Cmdline = new("--cmdline") { Description = "Kernel command line (default: the tuned one)" };
     private static readonly Option<bool> JsonOption = SharedOptions.Json();
+    private static readonly Option<bool> IfStale = new("--if-stale") { Description = "Build only if the image is missing or was built with another guest agent" };
 
     public static Command Create()
     {
         var command = new Command("build", "Build a bootable image (default: Debian bookworm i386 with python3)")
         {
-            NameOption, FromDir, FromTar, FromOci, FromEnv86, FromDockerfile, Packages, Suite, MemoryOption, NoCompress, Cmdline, JsonOption,
+            NameOption, FromDir, FromTar, FromOci, FromEnv86, FromDockerfile, Packages, Suite, MemoryOption, NoCompress, Cmdline, JsonOption, IfStale,
         };
         command.SetAction((parse, ct) => CliError.GuardAsync(() => RunAsync(parse, ct)));
         return command;
@@ -41,7 +42,20 @@ internal static class ImageBuildCommand
         var clock = Stopwatch.StartNew();
         var human = new SpectreBuildProgress(AnsiConsole.Console);
         IBuildProgress progress = json ? new JsonLinesBuildProgress() : human;
-        var image = await new ImageBuilder(ImageStore.Default, progress).BuildAsync(options, cancellationToken);
+        var builder = new ImageBuilder(ImageStore.Default, progress);
+        if (parse.GetValue(IfStale))
+        {
+            var reason = await builder.StaleReasonAsync(options.Name, cancellationToken);
+            if (reason is null)
+            {
+                Console.Error.WriteLine($"sandbox86: image '{options.Name}' is up to date");
+                return 0;
+            }
+
+            Console.Error.WriteLine($"sandbox86: rebuilding: {reason}");
+        }
+
+        var image = await builder.BuildAsync(options, cancellationToken);
         var seconds = clock.Elapsed.TotalSeconds;
         if (json)
         {

@@ -5,7 +5,15 @@ namespace Sandbox86.Images.Build;
 /// </summary>
 internal static class GuestAgentBinary
 {
-    public static string Version => "1";
+    /// <summary>
+    /// The agent's identity as recorded in image.json: a digest of the built binary, so an image made
+    /// with an older agent is recognisably stale (see <c>image build --if-stale</c>).
+    /// </summary>
+    public static string VersionOf(string binaryPath)
+    {
+        using var stream = File.OpenRead(binaryPath);
+        return "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream))[..16];
+    }
 
     public static string OutputPath => Path.Combine(Util.SandboxPaths.RepoRoot, "agent", "out", "sandbox86-agent");
 

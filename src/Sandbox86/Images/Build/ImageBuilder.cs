@@ -118,7 +118,7 @@ public sealed partial class ImageBuilder
             Initrd = "initrd.img",
             Cmdline = options.Cmdline ?? ImageBuildOptions.DefaultCmdline,
             MemoryMb = options.MemoryMb,
-            AgentVersion = GuestAgentBinary.Version,
+            AgentVersion = GuestAgentBinary.VersionOf(agentPath),
             Stats = new ImageStats
             {
                 Files = tree.FileCount,
@@ -137,6 +137,22 @@ public sealed partial class ImageBuilder
             Config = config,
             Warnings = warnings,
         };
+    }
+
+    /// <summary>
+    /// Whether an image is missing or was built with a different guest agent than the one in this
+    /// checkout (a protocol change would otherwise surface as a confusing hang or error at run time).
+    /// </summary>
+    public async Task<string?> StaleReasonAsync(string name, CancellationToken cancellationToken)
+    {
+        if (!_store.Exists(name))
+        {
+            return $"image '{name}' does not exist";
+        }
+
+        var image = _store.Open(name);
+        var agent = GuestAgentBinary.VersionOf(await GuestAgentBinary.EnsureBuiltAsync(cancellationToken));
+        return image.Manifest.AgentVersion == agent ? null : $"image '{name}' carries guest agent {image.Manifest.AgentVersion}, this checkout builds {agent}";
     }
 
     internal static string Sha256Of(string path)
