@@ -105,11 +105,12 @@ internal sealed class ForwardManager : IDisposable
     private async Task ReceiveUdpAsync(Socket s, PortForward f)
     {
         var buf = new byte[65536];
+        var any = new IPEndPoint(s.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0);
         try
         {
             while (true)
             {
-                var r = await s.ReceiveFromAsync(buf, SocketFlags.None, new IPEndPoint(IPAddress.IPv6Any, 0), _cts.Token).ConfigureAwait(false);
+                var r = await s.ReceiveFromAsync(buf, SocketFlags.None, any, _cts.Token).ConfigureAwait(false);
                 Ipv4Address ip;
                 lock (_gw.Gate)
                 {
