@@ -37,7 +37,16 @@ public sealed class VirtualNetwork : IAsyncDisposable
         _switch = new EthernetSwitch(_gate, GatewayStack.Mac, _capture);
         _gateway = new GatewayStack(options, _switch, _time, _drops);
         _switch.AttachGateway(_gateway);
-        _forwards = new ForwardManager(_gateway);
+        try
+        {
+            _forwards = new ForwardManager(_gateway);
+        }
+        catch
+        {
+            _capture?.Dispose();
+            throw;
+        }
+
         _gateway.Forwards = _forwards;
         _timer = _time.CreateTimer(_ => Poll(), null, PollInterval, PollInterval);
     }

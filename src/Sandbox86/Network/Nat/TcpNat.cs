@@ -20,8 +20,14 @@ internal sealed class TcpNat(GatewayStack gw)
         var key = new FlowKey(ip.Source, tcp.SourcePort, ip.Destination, tcp.DestinationPort);
         if (_connections.TryGetValue(key, out var c))
         {
-            c.OnSegment(tcp, data);
-            return;
+            if (!(c.State == TcpState.TimeWait && tcp.Has(TcpFlags.Syn) && !tcp.Has(TcpFlags.Ack)))
+            {
+                c.OnSegment(tcp, data);
+                return;
+            }
+
+            // RFC 9293 §3.10.7.4: a new SYN may reopen a connection in TIME-WAIT.
+            c.Abort(sendReset: false);
         }
 
         if (tcp.Has(TcpFlags.Rst))

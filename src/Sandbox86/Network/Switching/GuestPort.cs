@@ -82,6 +82,13 @@ internal sealed class GuestPort : SwitchPortBase, INetworkPort
 
         _switch.Detach(this);
         _queue.Writer.TryComplete();
-        await _pump.ConfigureAwait(false);
+        try
+        {
+            // A consumer stuck in its delivery callback must not hang the network's shutdown.
+            await _pump.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
     }
 }
