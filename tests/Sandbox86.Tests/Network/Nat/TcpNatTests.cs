@@ -107,7 +107,7 @@ public sealed class TcpNatTests
         await g.ExpectTcpAsync(t => t.Has(TcpFlags.Ack) && t.Acknowledgment == guestNxt + 1);
 
         // Active close on our side: TIME_WAIT, then gone.
-        await WaitUntil(() => net.Counters.ActiveTcpFlows == 1);
+        await WaitUntil(() => net.Gateway.Tcp.Connections.SingleOrDefault()?.State == Sandbox86.Network.Nat.TcpState.TimeWait);
         time.Advance(TimeSpan.FromSeconds(31));
         net.Poll();
         Assert.Equal(0, net.Counters.ActiveTcpFlows);
