@@ -1,8 +1,10 @@
 using Sandbox86.Bench;
 using Sandbox86.Bench.Machines;
+using Sandbox86.Bench.Network;
 
 // Benchmarks, not tests: they measure and print medians. Usage:
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- machines [--runs N]
+//   dotnet run -c Release --project bench/Sandbox86.Bench -- relay-throughput
 var suite = args.Length > 0 ? args[0] : "help";
 var runs = BenchArgs.Int(args, "--runs", 20);
 switch (suite)
@@ -10,7 +12,9 @@ switch (suite)
     case "machines":
         await MachineBench.RunAsync(runs);
         return 0;
+    case "relay-throughput":
+        return await RelayThroughput.RunAsync();
     default:
-        Console.WriteLine("suites: machines [--runs N]");
+        Console.WriteLine("suites: machines [--runs N] | relay-throughput");
         return suite == "help" ? 0 : 2;
 }

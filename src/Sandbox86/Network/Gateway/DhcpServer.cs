@@ -1,0 +1,109 @@
+using Sandbox86.Network.Switching;
+using Sandbox86.Network.Wire;
+
+namespace Sandbox86.Network.Gateway;
+
+/// <summary>
+/// DHCPv4 server (RFC 2131). Leases are keyed by the port a request arrived on, not by MAC, so clones of one
+/// snapshot (same MAC) each get a working address.
+/// </summary>
+internal sealed class DhcpServer(GatewayStack gw)
+{
+    private readonly Dictionary<string, Ipv4Address> _leases = [];
+
+    public IReadOnlyDictionary<string, Ipv4Address> Leases => _leases;
+
+    public Ipv4Address? LeaseFor(string port) => _leases.TryGetValue(port, out var ip) ? ip : null;
+
+    public void Handle(in EthernetHeader eth, ReadOnlySpan<byte> data, SwitchPortBase? ingress)
+    {
+        if (!DhcpMessage.TryParse(data, out var msg, out var reason))
+        {
+            gw.Drops.Add(reason);
+            return;
+        }
+
+        if (ingress is null || msg!.Op != DhcpMessage.BootRequest)
+        {
+            gw.Drops.Add(DropReason.BadDhcp);
+            return;
+        }
+
+        if (msg.ServerIdentifier is { } sid && sid != gw.GatewayIp)
+        {
+            // The client chose another server.
+            return;
+        }
+
+        var lease = Lease(ingress.Name);
+        if (lease is not { } ip)
+        {
+            gw.Drops.Add(DropReason.LimitReached);
+            return;
+        }
+
+        byte type;
+        switch (msg.MessageType)
+        {
+            case DhcpMessage.Discover:
+                type = DhcpMessage.Offer;
+                break;
+            case DhcpMessage.Request:
+                var wanted = msg.RequestedIp ?? msg.ClientIp;
+                type = wanted == ip ? DhcpMessage.Ack : DhcpMessage.Nak;
+                break;
+            case DhcpMessage.Inform:
+                type = DhcpMessage.Ack;
+                break;
+            default:
+                return;
+        }
+
+        var reply = new DhcpMessage
+        {
+            Op = DhcpMessage.BootReply,
+            TransactionId = msg.TransactionId,
+            Flags = msg.Flags,
+            YourIp = type == DhcpMessage.Nak || msg.MessageType == DhcpMessage.Inform ? Ipv4Address.Any : ip,
+            ServerIp = gw.GatewayIp,
+            ClientMac = msg.ClientMac,
+            MessageType = type,
+            ServerIdentifier = gw.GatewayIp,
+            SubnetMask = type == DhcpMessage.Nak ? null : gw.Mask,
+            Router = type == DhcpMessage.Nak ? null : gw.GatewayIp,
+            DnsServer = type == DhcpMessage.Nak ? null : gw.DnsIp,
+            LeaseSeconds = type == DhcpMessage.Nak ? null : (uint)gw.Options.LeaseTime.TotalSeconds,
+            Mtu = type == DhcpMessage.Nak ? null : (ushort)gw.Options.Mtu,
+        };
+        var payload = new byte[reply.Length];
+        reply.Write(payload);
+        // Broadcast at IP level: the client has no address yet; the frame goes only to the asking port.
+        var frame = FrameBuilder.Udp(eth.Source, GatewayStack.Mac, gw.GatewayIp, Ipv4Address.Broadcast, 67, 68, payload);
+        gw.Switch.FromGatewayTo(ingress, frame);
+    }
+
+    private Ipv4Address? Lease(string port)
+    {
+        if (_leases.TryGetValue(port, out var ip))
+        {
+            return ip;
+        }
+
+        if (gw.Options.StaticLeases.FirstOrDefault(s => s.PortName == port) is { } fixedLease)
+        {
+            return _leases[port] = Ipv4Address.From(fixedLease.Address);
+        }
+
+        var taken = _leases.Values.Concat(gw.Options.StaticLeases.Select(s => Ipv4Address.From(s.Address))).ToHashSet();
+        for (var candidate = Ipv4Address.From(gw.Options.FirstGuest); gw.InSubnet(candidate) && candidate != gw.SubnetBroadcast;
+            candidate = candidate.Offset(1))
+        {
+            if (!taken.Contains(candidate) && candidate != gw.GatewayIp && candidate != gw.DnsIp)
+            {
+                return _leases[port] = candidate;
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,3 @@
+namespace Sandbox86.Network.Wire;
+
+internal readonly record struct DnsQuestion(string Name, ushort Type, ushort Class);

@@ -1,0 +1,8 @@
+namespace Sandbox86.Network.Wire;
+
+internal static class EtherType
+{
+    public const ushort Ipv4 = 0x0800;
+    public const ushort Arp = 0x0806;
+    public const ushort Ipv6 = 0x86dd;
+}

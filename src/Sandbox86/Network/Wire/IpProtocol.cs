@@ -1,0 +1,8 @@
+namespace Sandbox86.Network.Wire;
+
+internal static class IpProtocol
+{
+    public const byte Icmp = 1;
+    public const byte Tcp = 6;
+    public const byte Udp = 17;
+}
