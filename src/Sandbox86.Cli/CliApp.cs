@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Sandbox86.Cli.Commands.Boot;
 using Sandbox86.Cli.Commands.Images;
+using Sandbox86.Cli.Commands.Network;
 using Sandbox86.Cli.Commands.Run;
 
 namespace Sandbox86.Cli;
@@ -30,5 +31,6 @@ internal static class CliApp
     {
         yield return RunCommand.Create();
         yield return BootCommand.Create();
+        yield return RelayCommand.Create();
     }
 }

@@ -58,6 +58,16 @@ public sealed partial class Machine : IAsyncDisposable
         remove => _worker.SerialReceived -= value;
     }
 
+    /// <summary>Ethernet frames the guest's NIC (virtio-net, eth0) sent.</summary>
+    public event Action<ReadOnlyMemory<byte>>? NetReceived
+    {
+        add => _worker.NetReceived += value;
+        remove => _worker.NetReceived -= value;
+    }
+
+    /// <summary>Delivers one Ethernet frame to the guest's NIC.</summary>
+    public Task SendNetAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken) => _worker.SendNetAsync(frame, cancellationToken);
+
     /// <summary>Resident memory of the worker process.</summary>
     public Task<long> GetWorkerRssAsync(CancellationToken cancellationToken) => _worker.GetRssAsync(cancellationToken);
 
