@@ -14,13 +14,15 @@ public sealed class MachineNetwork : IAsyncDisposable
 {
     private readonly Machine _machine;
     private readonly Action<ReadOnlyMemory<byte>> _onFrame;
+    private readonly bool _ownsNetwork;
 
-    private MachineNetwork(Machine machine, VirtualNetwork network, INetworkPort port, Action<ReadOnlyMemory<byte>> onFrame)
+    private MachineNetwork(Machine machine, VirtualNetwork network, INetworkPort port, Action<ReadOnlyMemory<byte>> onFrame, bool ownsNetwork)
     {
         _machine = machine;
         Network = network;
         Port = port;
         _onFrame = onFrame;
+        _ownsNetwork = ownsNetwork;
     }
 
     public VirtualNetwork Network { get; }
@@ -29,41 +31,59 @@ public sealed class MachineNetwork : IAsyncDisposable
     /// <summary>The guest's address on its network.</summary>
     public IPAddress GuestAddress => Network.LeaseOf(Port.Name) ?? Network.Options.FirstGuest;
 
+    /// <summary>Gives the machine a network of its own (the usual case: one sandbox, one network).</summary>
     public static async Task<MachineNetwork> AttachAsync(Machine machine, NetworkOptions options, CancellationToken cancellationToken)
     {
-        var portName = "vm";
+        const string portName = "vm";
         // The guest's address is pinned to the port so the static config and DHCP agree.
         var pinned = options with
         {
             StaticLeases = [.. options.StaticLeases.Where(l => l.PortName != portName), new StaticLease(portName, options.FirstGuest)],
         };
         var network = new VirtualNetwork(pinned);
-        INetworkPort? port = null;
         try
         {
-            port = network.AttachPort(portName, frame => new ValueTask(machine.SendNetAsync(frame, CancellationToken.None)));
-            var attachedPort = port;
-            Action<ReadOnlyMemory<byte>> onFrame = frame => attachedPort.Receive(frame.Span);
-            machine.NetReceived += onFrame;
-            var attached = new MachineNetwork(machine, network, port, onFrame);
+            return await AttachCoreAsync(machine, network, portName, options.FirstGuest, mac: null, ownsNetwork: true, cancellationToken);
+        }
+        catch
+        {
+            await network.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Puts the machine on a network shared with others (guests see each other). Clones of one snapshot
+    /// share a MAC, so each gets its own <paramref name="mac"/> and <paramref name="address"/>.
+    /// </summary>
+    public static Task<MachineNetwork> AttachSharedAsync(Machine machine, VirtualNetwork network, string portName, IPAddress address,
+        System.Net.NetworkInformation.PhysicalAddress mac, CancellationToken cancellationToken) =>
+        AttachCoreAsync(machine, network, portName, address, mac, ownsNetwork: false, cancellationToken);
+
+    private static async Task<MachineNetwork> AttachCoreAsync(Machine machine, VirtualNetwork network, string portName, IPAddress address,
+        System.Net.NetworkInformation.PhysicalAddress? mac, bool ownsNetwork, CancellationToken cancellationToken)
+    {
+        var options = network.Options;
+        var port = network.AttachPort(portName, frame => new ValueTask(machine.SendNetAsync(frame, CancellationToken.None)));
+        Action<ReadOnlyMemory<byte>> onFrame = frame => port.Receive(frame.Span);
+        machine.NetReceived += onFrame;
+        var attached = new MachineNetwork(machine, network, port, onFrame, ownsNetwork);
+        try
+        {
             await machine.Agent.ConfigureNetworkAsync(new NetworkConfig
             {
-                Address = options.FirstGuest,
+                Address = address,
                 PrefixLength = options.PrefixLength,
                 Gateway = options.Gateway,
                 Dns = [options.Dns],
                 Mtu = options.Mtu,
+                Mac = mac,
             }, cancellationToken);
             return attached;
         }
         catch
         {
-            if (port is not null)
-            {
-                await port.DisposeAsync();
-            }
-
-            await network.DisposeAsync();
+            await attached.DisposeAsync();
             throw;
         }
     }
@@ -72,6 +92,9 @@ public sealed class MachineNetwork : IAsyncDisposable
     {
         _machine.NetReceived -= _onFrame;
         await Port.DisposeAsync();
-        await Network.DisposeAsync();
+        if (_ownsNetwork)
+        {
+            await Network.DisposeAsync();
+        }
     }
 }
