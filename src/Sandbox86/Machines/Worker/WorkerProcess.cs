@@ -58,7 +58,7 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
     public bool HasExited => _exited.Task.IsCompleted;
 
     /// <summary>Starts a worker and waits until Node has loaded v86.</summary>
-    public static async Task<WorkerProcess> StartAsync(CancellationToken cancellationToken)
+    public static Task<WorkerProcess> StartAsync(CancellationToken cancellationToken)
     {
         var script = Path.Combine(Util.SandboxPaths.RepoRoot, "worker", "worker.mjs");
         if (!File.Exists(script))
@@ -66,14 +66,24 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
             throw new WorkerException($"worker script not found at {script}");
         }
 
-        var psi = new ProcessStartInfo(Util.SandboxPaths.NodeExecutable)
+        return StartAsync(Util.SandboxPaths.NodeExecutable, [script], TimeSpan.FromSeconds(30), cancellationToken);
+    }
+
+    /// <summary>Starts any program speaking the worker protocol (tests use scripted fakes).</summary>
+    internal static async Task<WorkerProcess> StartAsync(string executable, IEnumerable<string> arguments, TimeSpan readyTimeout, CancellationToken cancellationToken)
+    {
+        var psi = new ProcessStartInfo(executable)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        psi.ArgumentList.Add(script);
+        foreach (var argument in arguments)
+        {
+            psi.ArgumentList.Add(argument);
+        }
+
         var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
         try
         {
@@ -81,13 +91,19 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            throw new WorkerException($"cannot start node ({psi.FileName}): {e.Message}", e);
+            process.Dispose();
+            throw new WorkerException($"cannot start {psi.FileName}: {e.Message}", e);
         }
 
         var worker = new WorkerProcess(process);
         try
         {
-            await worker._ready.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+            await worker._ready.Task.WaitAsync(readyTimeout, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            await worker.DisposeAsync();
+            throw new WorkerException($"the VM worker did not start within {readyTimeout.TotalSeconds:0}s");
         }
         catch
         {
