@@ -10,7 +10,7 @@ status=0
 
 # Set-up (host packages, npm, build) through the same launcher users run.
 ./sandbox86 --version >/dev/null || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
-dotnet build sandbox86.slnx -c Release -nologo -v q -clp:ErrorsOnly || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
+dotnet build sandbox86.slnx -c Release -nologo -v q -clp:'ErrorsOnly;NoSummary' || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
 
 # The integration tests boot the default image; build it once (cached under ~/.cache/sandbox86),
 # and again only when this checkout's guest agent differs from the one inside it.

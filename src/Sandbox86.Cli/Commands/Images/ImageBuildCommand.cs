@@ -59,7 +59,7 @@ internal static class ImageBuildCommand
         var seconds = clock.Elapsed.TotalSeconds;
         if (json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(ImageView.From(image, seconds), CliJsonContext.Default.ImageView));
+            Console.WriteLine(JsonSerializer.Serialize(ImageView.From(image, seconds), CliJsonContext.Readable.ImageView));
         }
         else
         {

@@ -18,7 +18,7 @@ internal static class ImageListCommands
             var images = ImageStore.Default.List().Select(i => ImageView.From(i)).ToList();
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(images, CliJsonContext.Default.ListImageView));
+                Console.WriteLine(JsonSerializer.Serialize(images, CliJsonContext.Readable.ListImageView));
                 return Task.FromResult(0);
             }
 
@@ -45,7 +45,7 @@ internal static class ImageListCommands
             var view = ImageView.From(ImageStore.Default.Open(parse.GetValue(name)!));
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(view, CliJsonContext.Default.ImageView));
+                Console.WriteLine(JsonSerializer.Serialize(view, CliJsonContext.Readable.ImageView));
                 return Task.FromResult(0);
             }
 

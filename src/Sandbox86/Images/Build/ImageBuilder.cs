@@ -81,7 +81,16 @@ public sealed partial class ImageBuilder
         var agentPath = await GuestAgentBinary.EnsureBuiltAsync(cancellationToken);
 
         _progress.Phase("rootfs");
-        var (tree, warnings, config, source) = await ImportRootfsAsync(options, chunks, cancellationToken);
+        var (tree, allWarnings, config, source) = await ImportRootfsAsync(options, chunks, cancellationToken);
+        // Device nodes under /dev are expected in any real rootfs and harmless (devtmpfs provides them):
+        // one summary line instead of one warning each.
+        var devNodes = allWarnings.Count(w => w.Contains(" /dev/", StringComparison.Ordinal) && w.Contains("device", StringComparison.Ordinal));
+        var warnings = allWarnings.Where(w => !(w.Contains(" /dev/", StringComparison.Ordinal) && w.Contains("device", StringComparison.Ordinal))).ToList();
+        if (devNodes > 0)
+        {
+            _progress.Detail($"skipped {devNodes} device nodes under /dev (the guest's devtmpfs provides them)");
+        }
+
         foreach (var warning in warnings)
         {
             _progress.Warning(warning);
