@@ -8,6 +8,8 @@ namespace Sandbox86.Images.Fs;
 /// exactly the names ending in ".zst"). Identical contents are stored once. Two different contents
 /// sharing an 8-digit prefix get a longer prefix: v86 loads whatever name the index gives, so any
 /// unique name works. Writes are atomic (temp file, then rename), so a crash never leaves a half chunk.
+/// <see cref="Add(Stream)"/> may be called from several threads at once; hashing and compression run
+/// outside the store's lock.
 /// </summary>
 /// <remarks>
 /// Compression policy: contents under <see cref="MinCompressBytes"/> are stored raw (a zstd frame's
