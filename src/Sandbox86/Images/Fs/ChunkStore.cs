@@ -8,6 +8,8 @@ namespace Sandbox86.Images.Fs;
 /// exactly the names ending in ".zst"). Identical contents are stored once. Two different contents
 /// sharing an 8-digit prefix get a longer prefix: v86 loads whatever name the index gives, so any
 /// unique name works. Writes are atomic (temp file, then rename), so a crash never leaves a half chunk.
+/// <see cref="Add(Stream)"/> may be called from several threads at once; hashing and compression run
+/// outside the store's lock.
 /// </summary>
 /// <remarks>
 /// Compression policy: contents under <see cref="MinCompressBytes"/> are stored raw (a zstd frame's
@@ -18,8 +20,10 @@ namespace Sandbox86.Images.Fs;
 public sealed class ChunkStore
 {
     /// <summary>
-    /// Default zstd level. Measured on i386 Debian binaries and libraries: level 9 gets within ~3% of
-    /// level 19's ratio at several times its speed, which matters for builds of hundreds of MB.
+    /// Default zstd level. Measured here on 150 binaries and libraries (48.5 MB, one frame per file,
+    /// 2 cores): level 3 gives 39.1% of the input in 1.7 s, level 9 36.5% in 4.5 s, level 12 36.4% in
+    /// 8.8 s, level 19 33.1% in 41 s. Level 9 is the knee: a 500 MB rootfs compresses in about a minute
+    /// instead of seven; pass 19 for images published to browsers, where every byte is downloaded.
     /// </summary>
     public const int DefaultZstdLevel = 9;
 

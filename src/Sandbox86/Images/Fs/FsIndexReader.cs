@@ -76,7 +76,16 @@ public static class FsIndexReader
             }
 
             var tree = new FsTree();
-            ReadChildren(fsroot, tree.Root, "", 0);
+            try
+            {
+                ReadChildren(fsroot, tree.Root, "", 0);
+            }
+            catch (InvalidOperationException e)
+            {
+                // JsonElement.GetString throws this for strings that are not valid UTF-8.
+                throw new ImageException("filesystem index has a string that is not valid UTF-8", e);
+            }
+
             return tree;
         }
     }

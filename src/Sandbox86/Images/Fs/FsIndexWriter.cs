@@ -16,7 +16,7 @@ public static class FsIndexWriter
     /// <summary>The index format version v86 requires.</summary>
     public const int Version = 3;
 
-    private static readonly JsonWriterOptions s_options = new()
+    private static readonly JsonWriterOptions _options = new()
     {
         // The index is parsed by JSON.parse, never embedded in HTML: keep non-ASCII names readable and small.
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
@@ -29,7 +29,7 @@ public static class FsIndexWriter
     {
         ArgumentNullException.ThrowIfNull(tree);
         ArgumentNullException.ThrowIfNull(output);
-        using var writer = new Utf8JsonWriter(output, s_options);
+        using var writer = new Utf8JsonWriter(output, _options);
         long total = 0;
         writer.WriteStartObject();
         writer.WritePropertyName("fsroot");

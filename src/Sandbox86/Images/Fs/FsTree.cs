@@ -31,6 +31,10 @@ public sealed class FsTree
     /// <summary>Sum of regular file sizes (hard-linked copies counted each time).</summary>
     public long TotalFileBytes => Walk().Where(e => e.Node.Kind == FsNodeKind.File).Sum(e => e.Node.Size);
 
+    /// <summary>The distinct chunk names files refer to: what <see cref="ChunkStore.RemoveUnreferenced"/> must keep.</summary>
+    public IReadOnlySet<string> ChunkNames() =>
+        Walk().Select(e => e.Node.ChunkName).OfType<string>().ToHashSet(StringComparer.Ordinal);
+
     /// <summary>The node at <paramref name="absPath"/> without following any symlink, or null.</summary>
     public FsNode? Lookup(string absPath)
     {

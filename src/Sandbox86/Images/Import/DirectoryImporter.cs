@@ -26,17 +26,20 @@ public static class DirectoryImporter
         var report = new ImportReport(options.MaxWarnings);
         var exclude = new ExcludeFilter(options.Exclude);
         var storeDir = Path.TrimEndingDirectorySeparator(store.Directory);
-        var seenInodes = new Dictionary<(ulong Device, ulong Inode), FsNode>();
 
         var rootInfo = LinuxStat.Lstat(root);
         tree.AddDirectory("/", rootInfo.Mode, rootInfo.Uid, rootInfo.Gid, rootInfo.MtimeSeconds);
 
+        // Walk first (directories and symlinks go straight into the tree), then hash and compress file
+        // contents in parallel: compression dominates, and a rootfs has thousands of independent files.
+        var files = new List<PendingFile>();
+        var firstByInode = new Dictionary<(ulong Device, ulong Inode), int>();
         var pending = new Stack<(string HostPath, string ImagePath)>();
         pending.Push((root, "/"));
         while (pending.Count > 0)
         {
             var (hostDir, imageDir) = pending.Pop();
-            IEnumerable<string> names;
+            List<string> names;
             try
             {
                 names = Directory.EnumerateFileSystemEntries(hostDir).Select(Path.GetFileName).OfType<string>().ToList();
@@ -67,7 +70,13 @@ public static class DirectoryImporter
                         tree.AddSymlink(imagePath, target, info.Uid, info.Gid, info.MtimeSeconds, info.Mode);
                         break;
                     case FsMode.Regular:
-                        AddFile(tree, store, report, seenInodes, hostPath, imagePath, info);
+                        var linkOf = -1;
+                        if (info.Nlink > 1 && !firstByInode.TryAdd((info.Device, info.Inode), files.Count))
+                        {
+                            linkOf = firstByInode[(info.Device, info.Inode)];
+                        }
+
+                        files.Add(new PendingFile(hostPath, imagePath, info, linkOf));
                         break;
                     default:
                         report.Skip($"skipped {Describe(info.Mode)} {imagePath} (v86's filesystem index cannot hold it; devtmpfs provides devices)");
@@ -76,37 +85,57 @@ public static class DirectoryImporter
             }
         }
 
+        var chunks = StoreContents(files, store, options);
+        for (var i = 0; i < files.Count; i++)
+        {
+            var file = files[i];
+            var chunk = file.LinkOf >= 0 ? chunks[file.LinkOf] : chunks[i];
+            if (file.LinkOf >= 0)
+            {
+                report.HardLinksCopied++;
+            }
+
+            tree.AddFile(file.ImagePath, chunk.Name, chunk.Size, file.Info.Mode, file.Info.Uid, file.Info.Gid, file.Info.MtimeSeconds);
+        }
+
         report.CountFrom(tree);
         return new ImportResult(tree, report);
     }
 
-    private static void AddFile(
-        FsTree tree, ChunkStore store, ImportReport report, Dictionary<(ulong, ulong), FsNode> seenInodes,
-        string hostPath, string imagePath, LinuxStat.Info info)
+    private static (string Name, long Size)[] StoreContents(List<PendingFile> files, ChunkStore store, ImportOptions options)
     {
-        if (info.Nlink > 1 && seenInodes.TryGetValue((info.Device, info.Inode), out var first))
-        {
-            tree.AddFile(imagePath, first.ChunkName!, first.Size, info.Mode, info.Uid, info.Gid, info.MtimeSeconds);
-            report.HardLinksCopied++;
-            return;
-        }
-
-        (string Name, long Size) chunk;
+        var chunks = new (string Name, long Size)[files.Count];
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Parallelism) };
         try
         {
-            using var content = new FileStream(hostPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16);
-            chunk = store.Add(content);
+            Parallel.For(0, files.Count, parallel, i =>
+            {
+                if (files[i].LinkOf >= 0)
+                {
+                    return;
+                }
+
+                try
+                {
+                    using var content = new FileStream(files[i].HostPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16);
+                    chunks[i] = store.Add(content);
+                }
+                catch (UnauthorizedAccessException e)
+                {
+                    throw new ImageException($"cannot read '{files[i].HostPath}': {e.Message} (importing a rootfs made by root needs root)", e);
+                }
+                catch (IOException e)
+                {
+                    throw new ImageException($"cannot read '{files[i].HostPath}': {e.Message}", e);
+                }
+            });
         }
-        catch (UnauthorizedAccessException e)
+        catch (AggregateException e) when (e.InnerExceptions.OfType<ImageException>().FirstOrDefault() is { } first)
         {
-            throw new ImageException($"cannot read '{hostPath}': {e.Message} (importing a rootfs made by root needs root)", e);
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
         }
 
-        var node = tree.AddFile(imagePath, chunk.Name, chunk.Size, info.Mode, info.Uid, info.Gid, info.MtimeSeconds);
-        if (info.Nlink > 1)
-        {
-            seenInodes[(info.Device, info.Inode)] = node;
-        }
+        return chunks;
     }
 
     private static string Describe(uint mode) => (mode & FsMode.TypeMask) switch
@@ -117,4 +146,6 @@ public static class DirectoryImporter
         0xC000 => "socket",
         _ => "special file",
     };
+
+    private sealed record PendingFile(string HostPath, string ImagePath, LinuxStat.Info Info, int LinkOf);
 }

@@ -130,6 +130,10 @@ public static class Env86Importer
         {
             throw new ImageException($"env86 image.json is not valid JSON: {e.Message}", e);
         }
+        catch (InvalidOperationException e)
+        {
+            throw new ImageException("env86 image.json has a string that is not valid UTF-8", e);
+        }
     }
 
     private static string? String(JsonElement obj, string property) =>

@@ -18,6 +18,9 @@ public sealed record ImportOptions
     /// </summary>
     public string? Architecture { get; init; } = "386";
 
+    /// <summary>How many files the directory importer hashes and compresses at once.</summary>
+    public int Parallelism { get; init; } = Environment.ProcessorCount;
+
     /// <summary>Warnings kept in the report; further ones are only counted.</summary>
     public int MaxWarnings { get; init; } = 200;
 }

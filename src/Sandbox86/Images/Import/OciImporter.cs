@@ -31,13 +31,24 @@ public static class OciImporter
                 : throw new ImageException($"image '{path}' does not exist");
 
         var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(path));
-        var (configPath, layers) = source.Exists("manifest.json")
-            ? ReadDockerManifest(source, name)
-            : source.Exists("index.json")
-                ? ReadOciIndex(source, name, options)
-                : throw new ImageException($"{name} is neither a docker-save archive (no manifest.json) nor an OCI image layout (no index.json)");
+        string? configPath;
+        List<string> layers;
+        OciImageConfig? config;
+        try
+        {
+            (configPath, layers) = source.Exists("manifest.json")
+                ? ReadDockerManifest(source, name)
+                : source.Exists("index.json")
+                    ? ReadOciIndex(source, name, options)
+                    : throw new ImageException($"{name} is neither a docker-save archive (no manifest.json) nor an OCI image layout (no index.json)");
+            config = configPath is null ? null : ReadConfig(source, configPath, name);
+        }
+        catch (InvalidOperationException e)
+        {
+            // JsonElement.GetString throws this for strings that are not valid UTF-8.
+            throw new ImageException($"{name}: image metadata has a string that is not valid UTF-8", e);
+        }
 
-        var config = configPath is null ? null : ReadConfig(source, configPath, name);
         if (options.Architecture is { } arch && config?.Architecture is { } actual && actual != arch)
         {
             throw new ImageException($"{name} is a {config.Os ?? "linux"}/{actual} image: sandbox86 needs {config.Os ?? "linux"}/{arch}");

@@ -129,4 +129,68 @@ public sealed class ChunkStoreTests
         Assert.Equal(drop, store.Add("drop"u8).Name);
         Assert.True(store.Contains(drop));
     }
+
+    /// <summary>Hands out bytes in small reads and cannot seek, like a tar entry of a compressed archive.</summary>
+    private sealed class TrickleStream(long length) : Stream
+    {
+        private long _position;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var n = (int)Math.Min(Math.Min(count, 3000), length - _position);
+            for (var i = 0; i < n; i++)
+            {
+                buffer[offset + i] = (byte)(((_position + i) * 31 / 7) & 0x3F);
+            }
+
+            _position += n;
+            return n;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    [Fact]
+    public void Large_non_seekable_content_streams_into_one_frame_that_declares_its_size()
+    {
+        using var dir = new TempDir();
+        var store = new ChunkStore(dir.Path, compress: true, zstdLevel: 1);
+        const long length = 12L * 1024 * 1024;
+        var (name, size) = store.Add(new TrickleStream(length));
+        Assert.Equal(length, size);
+        Assert.EndsWith(".bin.zst", name, StringComparison.Ordinal);
+
+        using var expected = new MemoryStream();
+        new TrickleStream(length).CopyTo(expected);
+        Assert.Equal(Prefix8(expected.ToArray()) + ".bin.zst", name);
+
+        // Zstd.Decompress takes the declared-size path only when the frame header carries the size.
+        var frame = File.ReadAllBytes(dir.Combine(name));
+        Assert.Equal(expected.ToArray(), Zstd.Decompress(frame, length));
+        Assert.Throws<InvalidDataException>(() => Zstd.Decompress(frame, length - 1));
+        Assert.Equal(length, store.UncompressedBytes);
+        Assert.Equal(frame.Length, store.StoredBytes);
+    }
 }

@@ -31,8 +31,8 @@ public sealed class OciImporterTests
         w.File("bin/sh", "sh v2"u8.ToArray(), (UnixFileMode)0x1ED, 0, 0);
     });
 
-    private static readonly string[] s_env = ["PATH=/usr/bin:/bin", "LANG=C.UTF-8"];
-    private static readonly string[] s_cmd = ["/bin/sh", "-c", "echo hi"];
+    private static readonly string[] _env = ["PATH=/usr/bin:/bin", "LANG=C.UTF-8"];
+    private static readonly string[] _cmd = ["/bin/sh", "-c", "echo hi"];
 
     private static string ConfigJson(string arch) => JsonSerializer.Serialize(new
     {
@@ -40,8 +40,8 @@ public sealed class OciImporterTests
         os = "linux",
         config = new
         {
-            Env = s_env,
-            Cmd = s_cmd,
+            Env = _env,
+            Cmd = _cmd,
             WorkingDir = "/work",
             User = "1000:1000",
         },
@@ -209,5 +209,35 @@ public sealed class OciImporterTests
         var e = Assert.Throws<ImageException>(() => OciImporter.Import(path, store));
         Assert.Contains("manifest.json", e.Message, StringComparison.Ordinal);
         Assert.Throws<ImageException>(() => OciImporter.Import(dir.Combine("nope"), store));
+    }
+
+    [Fact]
+    public void Opaque_marker_keeps_entries_the_same_layer_wrote_before_it()
+    {
+        using var dir = new TempDir();
+        var upper = TarFixtures.Build(w =>
+        {
+            w.Dir("opt/dir/");
+            w.File("opt/dir/early", "E"u8.ToArray());
+            w.Dir("opt/dir/sub/");
+            w.File("opt/dir/sub/fresh", "F"u8.ToArray());
+            w.File("opt/dir/.wh..wh..opq", []);
+        });
+        var archive = TarFixtures.Build(w =>
+        {
+            w.File("c.json", Encoding.UTF8.GetBytes(ConfigJson("386")));
+            w.File("a/layer.tar", Layer1);
+            w.File("b/layer.tar", upper);
+            w.File("manifest.json", Encoding.UTF8.GetBytes("""[{"Config":"c.json","Layers":["a/layer.tar","b/layer.tar"]}]"""));
+        });
+        var path = dir.Combine("image.tar");
+        File.WriteAllBytes(path, archive);
+        var tree = OciImporter.Import(path, new ChunkStore(dir.Combine("chunks"), compress: false)).Tree;
+
+        Assert.NotNull(tree.Lookup("/opt/dir/early"));
+        Assert.NotNull(tree.Lookup("/opt/dir/sub/fresh"));
+        Assert.Null(tree.Lookup("/opt/dir/x"));
+        Assert.Null(tree.Lookup("/opt/dir/sub/y"));
+        Assert.NotNull(tree.Lookup("/etc/a"));
     }
 }
