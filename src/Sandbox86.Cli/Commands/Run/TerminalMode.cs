@@ -14,9 +14,10 @@ internal sealed class TerminalMode : IDisposable
     {
         try
         {
-            if (!Console.IsOutputRedirected)
+            // Some terminals (and `script`) report 0x0; a real size is at least a few cells.
+            if (!Console.IsOutputRedirected && Console.WindowHeight >= 2 && Console.WindowWidth >= 10)
             {
-                return new PtySize(Math.Max(1, Console.WindowHeight), Math.Max(1, Console.WindowWidth));
+                return new PtySize(Console.WindowHeight, Console.WindowWidth);
             }
         }
         catch (IOException)
