@@ -41,6 +41,13 @@ internal static class MachineBench
             }
 
             Console.WriteLine(Stats.Describe("exec round trip of /bin/true in a running VM", roundTrips, "ms"));
+            var pings = new List<double>();
+            for (var i = 0; i < 100; i++)
+            {
+                pings.Add((await vm.Agent.PingAsync(CancellationToken.None)).TotalMilliseconds);
+            }
+
+            Console.WriteLine(Stats.Describe("agent ping round trip (host -> virtio-console -> agent -> host)", pings, "ms"));
             var rss = await vm.GetWorkerRssAsync(CancellationToken.None);
             Console.WriteLine($"worker RSS, {vm.MemoryMb} MB guest, restored: {rss / 1048576.0:0} MiB");
         }
