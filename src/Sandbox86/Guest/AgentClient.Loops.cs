@@ -144,6 +144,7 @@ public sealed partial class AgentClient
             {
                 if (current is null)
                 {
+                    _sendState = "wait-queue";
                     if (!await reader.WaitToReadAsync(token).ConfigureAwait(false))
                     {
                         return;
@@ -160,7 +161,9 @@ public sealed partial class AgentClient
                     offset = 0;
                 }
 
+                _sendState = "wait-window";
                 var allowed = await _window.WaitAsync(chunk.Length, token).ConfigureAwait(false);
+                _sendState = "filling";
                 var filled = 0;
                 // Coalesce queued frames into one write: each write costs the guest a whole receive buffer.
                 while (filled < allowed && current is not null)
@@ -197,8 +200,11 @@ public sealed partial class AgentClient
             _window.Charge(bytes.Length);
         }
 
+        _sendState = "writing";
         await _transport.WriteAsync(bytes, token).ConfigureAwait(false);
+        _sendState = "flushing";
         await _transport.FlushAsync(token).ConfigureAwait(false);
+        _sendState = "written";
         if (Interlocked.Add(ref _queuedBytes, -bytes.Length) < QueueHighWater)
         {
             lock (_drainLock)

@@ -51,6 +51,12 @@ public sealed partial class AgentClient : IAsyncDisposable
     /// <summary>Bad frames from the guest that were dropped (CRC, version, length).</summary>
     public long FramesDropped => _decoder.FramesDropped;
 
+    /// <summary>Flow-control state for diagnostics: bytes queued to send and bytes awaiting credit.</summary>
+    internal string DebugState => $"queued={Interlocked.Read(ref _queuedBytes)} inflight={_window.InFlight} send={_sendState} handlers={_handlers.Count} agentErrors={AgentProtocolErrors} last={LastAgentError} dropped={FramesDropped} fault={_fault?.Message}";
+
+    private volatile string _sendState = "idle";
+
+
     /// <summary>The last stream-0 error message from the agent, for diagnostics.</summary>
     public string? LastAgentError { get; private set; }
 

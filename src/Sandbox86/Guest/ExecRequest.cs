@@ -9,11 +9,11 @@ public sealed record ExecRequest
     /// <summary>A script for <c>/bin/sh -c</c>.</summary>
     public string? Shell { get; init; }
 
-    /// <summary>Environment variables added to (or, with <see cref="ReplaceEnvironment"/>, replacing) the agent's.</summary>
-    public IReadOnlyDictionary<string, string>? Environment { get; init; }
+    /// <summary>Environment variables added to (or, with <see cref="ReplaceEnv"/>, replacing) the agent's.</summary>
+    public IReadOnlyDictionary<string, string>? Env { get; init; }
 
-    /// <summary>Start from an empty environment instead of the agent's.</summary>
-    public bool ReplaceEnvironment { get; init; }
+    /// <summary>Start from an empty environment (plus <see cref="Env"/>) instead of the agent's.</summary>
+    public bool ReplaceEnv { get; init; }
 
     /// <summary>Working directory; the agent's when null.</summary>
     public string? WorkingDirectory { get; init; }
@@ -59,7 +59,7 @@ public sealed record ExecRequest
             }
         }
 
-        foreach (var (key, value) in Environment ?? new Dictionary<string, string>())
+        foreach (var (key, value) in Env ?? new Dictionary<string, string>())
         {
             if (key.Length == 0 || key.Contains('=', StringComparison.Ordinal))
             {
@@ -69,7 +69,7 @@ public sealed record ExecRequest
             w.String(AgentTag.Env, key + "=" + value);
         }
 
-        w.Bool(AgentTag.EnvReplace, ReplaceEnvironment);
+        w.Bool(AgentTag.EnvReplace, ReplaceEnv);
         if (WorkingDirectory is not null)
         {
             w.String(AgentTag.Cwd, WorkingDirectory);

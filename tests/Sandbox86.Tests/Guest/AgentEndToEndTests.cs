@@ -88,7 +88,7 @@ public sealed class AgentEndToEndTests(AgentBuildFixture build, ITestOutputHelpe
             new ExecRequest
             {
                 Argv = ["sh", "-c", "printf '%s|%s|%s' \"$FOO\" \"$(pwd)\" \"$1\"", "x", "arg with space"],
-                Environment = new Dictionary<string, string> { ["FOO"] = "bar baz" },
+                Env = new Dictionary<string, string> { ["FOO"] = "bar baz" },
                 WorkingDirectory = "/tmp",
             },
             Timeout());
@@ -170,6 +170,39 @@ public sealed class AgentEndToEndTests(AgentBuildFixture build, ITestOutputHelpe
     }
 
     [Fact]
+    public async Task File_reads_of_window_aligned_sizes_never_stall()
+    {
+        await using var h = await StartAsync();
+        if (h is null)
+        {
+            return;
+        }
+
+        // Sizes at the agent's chunk (32 KiB) and window (256 KiB) boundaries once left the last
+        // chunk unflushed while the agent slept in poll().
+        var path = Path.Combine(Path.GetTempPath(), "sbx86-agent-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            foreach (var size in new[] { 0, 1, 32 * 1024, 256 * 1024, 256 * 1024 + 1, 512 * 1024, 1024 * 1024 })
+            {
+                var data = RandomNumberGenerator.GetBytes(size);
+                await File.WriteAllBytesAsync(path, data);
+                for (var i = 0; i < 5; i++)
+                {
+                    using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                    var back = new MemoryStream();
+                    await h.Client.ReadFileAsync(path, back, cts.Token);
+                    Assert.Equal(data, back.ToArray());
+                }
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public async Task File_operations_report_guest_errors_clearly()
     {
         await using var h = await StartAsync();
@@ -198,6 +231,8 @@ public sealed class AgentEndToEndTests(AgentBuildFixture build, ITestOutputHelpe
             Assert.Equal(39, notEmpty.Errno); // ENOTEMPTY
             var isDir = await Assert.ThrowsAsync<AgentException>(() => h.Client.WriteFileAsync(dir + "/a/b", new MemoryStream([1]), cancellationToken: Timeout()));
             Assert.Equal(21, isDir.Errno); // EISDIR from rename onto a directory
+            var noParent = await Assert.ThrowsAsync<AgentException>(() => h.Client.WriteFileAsync(dir + "/x/y", new MemoryStream([1]), 420, createParents: false, Timeout()));
+            Assert.True(noParent.IsNotFound);
             await h.Client.RemoveAsync(dir + "/a", recursive: true, Timeout());
             Assert.False(Directory.Exists(dir + "/a"));
         }
@@ -462,6 +497,32 @@ public sealed class AgentEndToEndTests(AgentBuildFixture build, ITestOutputHelpe
         Assert.Equal(1, clock.Errno);
         Assert.Equal(1, seed.Errno);
         Assert.Equal(1, net.Errno);
+    }
+
+    [Fact]
+    public async Task User_and_replaced_environment_apply_to_the_child()
+    {
+        await using var h = await StartAsync();
+        if (h is null)
+        {
+            return;
+        }
+
+        var env = await h.Client.ExecAsync(
+            new ExecRequest { Argv = ["/usr/bin/env"], Env = new Dictionary<string, string> { ["ONLY"] = "1" }, ReplaceEnv = true },
+            Timeout());
+        Assert.Equal(["ONLY=1", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], env.StdoutText.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal));
+
+        if (Environment.UserName != "root")
+        {
+            output.WriteLine("user switch not checked: tests are not running as root");
+            return;
+        }
+
+        var numeric = await h.Client.ExecAsync(new ExecRequest { Shell = "echo $(id -u):$(id -g)", User = "4321:1234" }, Timeout());
+        var named = await h.Client.ExecAsync(new ExecRequest { Shell = "id -u", User = "root" }, Timeout());
+        Assert.Equal("4321:1234\n", numeric.StdoutText);
+        Assert.Equal("0\n", named.StdoutText);
     }
 
     [Fact]
