@@ -101,16 +101,13 @@ public sealed partial class AgentClient
         {
             // The first answer to any of our requests starts the window. Requests still queued behind it
             // are unmetered and precede every metered byte, and the agent restarts its count after each.
-            bool ours;
             lock (_helloNonces)
             {
-                ours = frame.Stream != 0 && _helloNonces.Contains(frame.Stream);
-            }
-
-            if (ours)
-            {
-                _window.Reset(window);
-                _ready.TrySetResult(hello);
+                if (frame.Stream != 0 && _helloNonces.Contains(frame.Stream))
+                {
+                    _window.Reset(window);
+                    _ready.TrySetResult(hello);
+                }
             }
 
             return;
