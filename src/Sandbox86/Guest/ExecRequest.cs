@@ -30,7 +30,11 @@ public sealed record ExecRequest
     /// <summary>Run on a pseudo-terminal of this size (stdout and stderr merge).</summary>
     public PtySize? Pty { get; init; }
 
-    /// <summary>Most stdout+stderr bytes kept; the rest is discarded and the result marked truncated.</summary>
+    /// <summary>
+    /// Most stdout+stderr bytes kept; the rest is discarded and the result marked truncated. Null means
+    /// <see cref="AgentClientOptions.DefaultOutputCap"/> for <see cref="AgentClient.ExecAsync"/> and no cap
+    /// when streaming; 0 means no cap.
+    /// </summary>
     public long? OutputCap { get; init; }
 
     /// <summary>A request running <paramref name="script"/> with <c>/bin/sh -c</c>.</summary>
