@@ -403,6 +403,78 @@ public sealed class AgentEndToEndTests(AgentBuildFixture build, ITestOutputHelpe
     }
 
     [Fact]
+    public async Task Slow_reader_pauses_the_child_instead_of_buffering()
+    {
+        var options = new AgentClientOptions { OutputWindow = 64 * 1024 };
+        await using var h = await StartAsync(options);
+        if (h is null)
+        {
+            return;
+        }
+
+        const int total = 8 * 1024 * 1024;
+        var p = await h.Client.StartAsync(ExecRequest.ForShell($"head -c {total} /dev/zero"), Timeout());
+        await Task.Delay(500);
+
+        // Without credit the agent stops reading the pipe, so the child cannot finish.
+        Assert.False(p.Completion.IsCompleted);
+        long received = 0;
+        await foreach (var c in p.ReadOutputAsync(Timeout()))
+        {
+            received += c.Data.Length;
+        }
+
+        Assert.Equal(total, received);
+        Assert.Equal(0, (await p.WaitAsync(Timeout())).ExitCode);
+    }
+
+    [Fact]
+    public async Task Random_frames_and_noise_never_kill_the_agent()
+    {
+        await using var h = await StartAsync();
+        if (h is null)
+        {
+            return;
+        }
+
+        // Only message types that cannot touch the host's files or start programs.
+        AgentMessageType[] types =
+        [
+            AgentMessageType.Ping, AgentMessageType.Credit, AgentMessageType.Stdin, AgentMessageType.StdinEof,
+            AgentMessageType.Kill, AgentMessageType.Resize, AgentMessageType.Stat, AgentMessageType.List,
+            AgentMessageType.FileWriteData, AgentMessageType.FileWriteEnd, AgentMessageType.Abort,
+            AgentMessageType.SetClock, AgentMessageType.Reseed, AgentMessageType.NetConfig, (AgentMessageType)0x7E,
+        ];
+        var rng = new Random(5);
+        for (var i = 0; i < 300; i++)
+        {
+            var payload = new byte[rng.Next(0, 200)];
+            rng.NextBytes(payload);
+            var bytes = new AgentFrame(types[rng.Next(types.Length)], (uint)rng.Next(1000, 2000), payload).ToArray();
+            if (rng.Next(4) == 0)
+            {
+                bytes[rng.Next(bytes.Length)] ^= (byte)rng.Next(1, 256);
+            }
+
+            h.Client.SendRaw(bytes);
+            if (rng.Next(10) == 0)
+            {
+                var noise = new byte[rng.Next(1, 100)];
+                rng.NextBytes(noise);
+                h.Client.SendRaw(noise);
+            }
+        }
+
+        // A corrupted length can make the agent wait for a frame that never completes; bytes sent after
+        // it finish that "frame" and the next real one is found again.
+        h.Client.SendRaw(new byte[AgentFrame.HeaderLength + AgentFrame.MaxPayload]);
+        var r = await h.Client.ExecAsync(ExecRequest.ForShell("echo survived"), Timeout());
+
+        Assert.Equal("survived\n", r.StdoutText);
+        Assert.False(h.Process.HasExited);
+    }
+
+    [Fact]
     public async Task Transport_death_fails_pending_calls_within_a_second()
     {
         await using var h = await StartAsync();
