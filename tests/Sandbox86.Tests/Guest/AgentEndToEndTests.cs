@@ -644,7 +644,8 @@ public sealed class AgentEndToEndTests(AgentBuildFixture build, ITestOutputHelpe
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(2);
         while (DateTime.UtcNow < deadline)
         {
-            if (!Directory.Exists($"/proc/{pid}"))
+            // A zombie is dead too; who reaps it (init, once the agent is gone) is not ours to wait for.
+            if (!File.Exists($"/proc/{pid}/stat") || IsZombie(pid))
             {
                 return true;
             }
@@ -653,6 +654,19 @@ public sealed class AgentEndToEndTests(AgentBuildFixture build, ITestOutputHelpe
         }
 
         return false;
+    }
+
+    private static bool IsZombie(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z');
+        }
+        catch (IOException)
+        {
+            return true;
+        }
     }
 
     private async Task<AgentHarness?> StartAsync(AgentClientOptions? options = null, bool shim = false, int? shimWindow = null)
