@@ -186,6 +186,7 @@ void exec_start(const struct frame *f)
     if (shell && !err) {
         for (int i = 0; i < argc; i++) {
             free(argv[i]);
+            argv[i] = NULL;
         }
         argv[0] = strdup("/bin/sh");
         argv[1] = strdup("-c");

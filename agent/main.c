@@ -175,8 +175,13 @@ size_t out_pending(void)
     return g_out_len - g_out_off;
 }
 
+static int g_debug_send;
+
 void send_frame(uint8_t type, uint32_t stream, const void *payload, uint32_t len)
 {
+    if (g_debug_send && type != M_FDATA && type != M_CHAN_CREDIT) {
+        logmsg("send type=%02x stream=%u len=%u", type, stream, len);
+    }
     if (len > MAX_PAYLOAD) {
         return;
     }
@@ -291,8 +296,13 @@ static void send_hello(uint32_t stream)
 
 /* ---- dispatch ---- */
 
+static int g_debug;
+
 static void dispatch(const struct frame *f)
 {
+    if (g_debug) {
+        logmsg("recv type=%02x stream=%u len=%u", f->type, f->stream, f->len);
+    }
     switch (f->type) {
     case M_HELLO_REQ:
         send_hello(f->stream);
@@ -475,6 +485,7 @@ int main(int argc, char **argv)
         }
     }
     crc_init();
+    g_debug = g_debug_send = getenv("SANDBOX86_AGENT_DEBUG") != NULL;
 
     if (mode_stdio) {
         g_in_fd = dup(0);
@@ -525,6 +536,10 @@ int main(int argc, char **argv)
     struct pollfd pfds[MAXFD];
     int owners[MAXFD];
     for (;;) {
+        /* Produce file data first so the POLLOUT decision below sees it; otherwise the last chunk
+           of a read could sit in the buffer while poll() waits forever. */
+        int pumping = out_pending() < OUT_HIGH_WATER && file_pump();
+        flush_out();
         int n = 0;
         short chan_in = 0;
         /* Stop reading the channel while stdin queues are large: head-of-line backpressure. */
@@ -546,10 +561,7 @@ int main(int argc, char **argv)
         int base = n;
         n += exec_fill_pollfds(pfds + n, MAXFD - n, owners + n);
 
-        int timeout = exec_next_timeout_ms();
-        if (out_pending() < OUT_HIGH_WATER && file_pump()) {
-            timeout = 0;
-        }
+        int timeout = pumping ? 0 : exec_next_timeout_ms();
         int r = poll(pfds, (nfds_t)n, timeout);
         if (r < 0 && errno != EINTR) {
             logmsg("poll: %s", strerror(errno));

@@ -7,9 +7,18 @@ public sealed partial class AgentClient
 
     /// <summary>
     /// Writes <paramref name="content"/> to <paramref name="guestPath"/> atomically (temp file and
-    /// rename) with permission bits <paramref name="mode"/> (e.g. 0o644 = 420).
+    /// rename) with permission bits <paramref name="mode"/> (e.g. 0o644 = 420), creating missing
+    /// parent directories.
     /// </summary>
-    public async Task WriteFileAsync(string guestPath, Stream content, int mode = 420, bool createParents = true, CancellationToken cancellationToken = default)
+    public Task WriteFileAsync(string guestPath, Stream content, int mode = 420, CancellationToken cancellationToken = default) =>
+        WriteFileAsync(guestPath, content, mode, createParents: true, cancellationToken);
+
+    /// <summary>
+    /// Writes <paramref name="content"/> to <paramref name="guestPath"/> atomically (temp file and
+    /// rename) with permission bits <paramref name="mode"/>; with <paramref name="createParents"/>
+    /// false a missing parent directory is an error (ENOENT).
+    /// </summary>
+    public async Task WriteFileAsync(string guestPath, Stream content, int mode, bool createParents, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(content);
         var open = new TlvWriter().String(AgentTag.Path, guestPath).UInt32(AgentTag.Mode, (uint)mode).Bool(AgentTag.Parents, createParents).ToArray();

@@ -101,16 +101,13 @@ public sealed partial class AgentClient
         {
             // The first answer to any of our requests starts the window. Requests still queued behind it
             // are unmetered and precede every metered byte, and the agent restarts its count after each.
-            bool ours;
             lock (_helloNonces)
             {
-                ours = frame.Stream != 0 && _helloNonces.Contains(frame.Stream);
-            }
-
-            if (ours)
-            {
-                _window.Reset(window);
-                _ready.TrySetResult(hello);
+                if (frame.Stream != 0 && _helloNonces.Contains(frame.Stream))
+                {
+                    _window.Reset(window);
+                    _ready.TrySetResult(hello);
+                }
             }
 
             return;
@@ -144,6 +141,7 @@ public sealed partial class AgentClient
             {
                 if (current is null)
                 {
+                    _sendState = "wait-queue";
                     if (!await reader.WaitToReadAsync(token).ConfigureAwait(false))
                     {
                         return;
@@ -160,7 +158,9 @@ public sealed partial class AgentClient
                     offset = 0;
                 }
 
+                _sendState = "wait-window";
                 var allowed = await _window.WaitAsync(chunk.Length, token).ConfigureAwait(false);
+                _sendState = "filling";
                 var filled = 0;
                 // Coalesce queued frames into one write: each write costs the guest a whole receive buffer.
                 while (filled < allowed && current is not null)
@@ -197,8 +197,11 @@ public sealed partial class AgentClient
             _window.Charge(bytes.Length);
         }
 
+        _sendState = "writing";
         await _transport.WriteAsync(bytes, token).ConfigureAwait(false);
+        _sendState = "flushing";
         await _transport.FlushAsync(token).ConfigureAwait(false);
+        _sendState = "written";
         if (Interlocked.Add(ref _queuedBytes, -bytes.Length) < QueueHighWater)
         {
             lock (_drainLock)

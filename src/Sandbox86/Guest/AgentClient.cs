@@ -51,6 +51,12 @@ public sealed partial class AgentClient : IAsyncDisposable
     /// <summary>Bad frames from the guest that were dropped (CRC, version, length).</summary>
     public long FramesDropped => _decoder.FramesDropped;
 
+    /// <summary>Flow-control state for diagnostics: bytes queued to send and bytes awaiting credit.</summary>
+    internal string DebugState => $"queued={Interlocked.Read(ref _queuedBytes)} inflight={_window.InFlight} send={_sendState} handlers={_handlers.Count} agentErrors={AgentProtocolErrors} last={LastAgentError} dropped={FramesDropped} fault={_fault?.Message}";
+
+    private volatile string _sendState = "idle";
+
+
     /// <summary>The last stream-0 error message from the agent, for diagnostics.</summary>
     public string? LastAgentError { get; private set; }
 
@@ -226,15 +232,21 @@ public sealed partial class AgentClient : IAsyncDisposable
         {
             while (!_ready.Task.IsCompleted && !_shutdown.IsCancellationRequested)
             {
-                var nonce = NextStream();
+                // Hello requests bypass the window: before the hello nothing is known about it, and the
+                // agent restarts its count after each one, so these bytes are never credited. Under the
+                // lock OnHello takes, so no request can be queued behind the first counted byte.
                 lock (_helloNonces)
                 {
+                    if (_ready.Task.IsCompleted)
+                    {
+                        break;
+                    }
+
+                    var nonce = NextStream();
                     _helloNonces.Add(nonce);
+                    Enqueue(new AgentFrame(AgentMessageType.HelloRequest, nonce, ReadOnlyMemory<byte>.Empty).ToArray(), unmetered: true);
                 }
 
-                // Hello requests bypass the window: before the hello nothing is known about it, and the
-                // agent zeroes its count when it answers, so these bytes are never credited.
-                Enqueue(new AgentFrame(AgentMessageType.HelloRequest, nonce, ReadOnlyMemory<byte>.Empty).ToArray(), unmetered: true);
                 try
                 {
                     await _ready.Task.WaitAsync(_options.HelloRetryInterval, _shutdown.Token).ConfigureAwait(false);

@@ -9,11 +9,11 @@ public sealed record ExecRequest
     /// <summary>A script for <c>/bin/sh -c</c>.</summary>
     public string? Shell { get; init; }
 
-    /// <summary>Environment variables added to (or, with <see cref="ReplaceEnvironment"/>, replacing) the agent's.</summary>
-    public IReadOnlyDictionary<string, string>? Environment { get; init; }
+    /// <summary>Environment variables added to (or, with <see cref="ReplaceEnv"/>, replacing) the agent's.</summary>
+    public IReadOnlyDictionary<string, string>? Env { get; init; }
 
-    /// <summary>Start from an empty environment instead of the agent's.</summary>
-    public bool ReplaceEnvironment { get; init; }
+    /// <summary>Start from an empty environment (plus <see cref="Env"/>) instead of the agent's.</summary>
+    public bool ReplaceEnv { get; init; }
 
     /// <summary>Working directory; the agent's when null.</summary>
     public string? WorkingDirectory { get; init; }
@@ -30,7 +30,11 @@ public sealed record ExecRequest
     /// <summary>Run on a pseudo-terminal of this size (stdout and stderr merge).</summary>
     public PtySize? Pty { get; init; }
 
-    /// <summary>Most stdout+stderr bytes kept; the rest is discarded and the result marked truncated.</summary>
+    /// <summary>
+    /// Most stdout+stderr bytes kept; the rest is discarded and the result marked truncated. Null means
+    /// <see cref="AgentClientOptions.DefaultOutputCap"/> for <see cref="AgentClient.ExecAsync"/> and no cap
+    /// when streaming; 0 means no cap.
+    /// </summary>
     public long? OutputCap { get; init; }
 
     /// <summary>A request running <paramref name="script"/> with <c>/bin/sh -c</c>.</summary>
@@ -59,7 +63,7 @@ public sealed record ExecRequest
             }
         }
 
-        foreach (var (key, value) in Environment ?? new Dictionary<string, string>())
+        foreach (var (key, value) in Env ?? new Dictionary<string, string>())
         {
             if (key.Length == 0 || key.Contains('=', StringComparison.Ordinal))
             {
@@ -69,7 +73,7 @@ public sealed record ExecRequest
             w.String(AgentTag.Env, key + "=" + value);
         }
 
-        w.Bool(AgentTag.EnvReplace, ReplaceEnvironment);
+        w.Bool(AgentTag.EnvReplace, ReplaceEnv);
         if (WorkingDirectory is not null)
         {
             w.String(AgentTag.Cwd, WorkingDirectory);

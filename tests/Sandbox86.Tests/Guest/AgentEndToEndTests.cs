@@ -88,7 +88,7 @@ public sealed class AgentEndToEndTests(AgentBuildFixture build, ITestOutputHelpe
             new ExecRequest
             {
                 Argv = ["sh", "-c", "printf '%s|%s|%s' \"$FOO\" \"$(pwd)\" \"$1\"", "x", "arg with space"],
-                Environment = new Dictionary<string, string> { ["FOO"] = "bar baz" },
+                Env = new Dictionary<string, string> { ["FOO"] = "bar baz" },
                 WorkingDirectory = "/tmp",
             },
             Timeout());
@@ -170,6 +170,39 @@ public sealed class AgentEndToEndTests(AgentBuildFixture build, ITestOutputHelpe
     }
 
     [Fact]
+    public async Task File_reads_of_window_aligned_sizes_never_stall()
+    {
+        await using var h = await StartAsync();
+        if (h is null)
+        {
+            return;
+        }
+
+        // Sizes at the agent's chunk (32 KiB) and window (256 KiB) boundaries once left the last
+        // chunk unflushed while the agent slept in poll().
+        var path = Path.Combine(Path.GetTempPath(), "sbx86-agent-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            foreach (var size in new[] { 0, 1, 32 * 1024, 256 * 1024, 256 * 1024 + 1, 512 * 1024, 1024 * 1024 })
+            {
+                var data = RandomNumberGenerator.GetBytes(size);
+                await File.WriteAllBytesAsync(path, data);
+                for (var i = 0; i < 5; i++)
+                {
+                    using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                    var back = new MemoryStream();
+                    await h.Client.ReadFileAsync(path, back, cts.Token);
+                    Assert.Equal(data, back.ToArray());
+                }
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public async Task File_operations_report_guest_errors_clearly()
     {
         await using var h = await StartAsync();
@@ -198,6 +231,8 @@ public sealed class AgentEndToEndTests(AgentBuildFixture build, ITestOutputHelpe
             Assert.Equal(39, notEmpty.Errno); // ENOTEMPTY
             var isDir = await Assert.ThrowsAsync<AgentException>(() => h.Client.WriteFileAsync(dir + "/a/b", new MemoryStream([1]), cancellationToken: Timeout()));
             Assert.Equal(21, isDir.Errno); // EISDIR from rename onto a directory
+            var noParent = await Assert.ThrowsAsync<AgentException>(() => h.Client.WriteFileAsync(dir + "/x/y", new MemoryStream([1]), 420, createParents: false, Timeout()));
+            Assert.True(noParent.IsNotFound);
             await h.Client.RemoveAsync(dir + "/a", recursive: true, Timeout());
             Assert.False(Directory.Exists(dir + "/a"));
         }
@@ -368,6 +403,78 @@ public sealed class AgentEndToEndTests(AgentBuildFixture build, ITestOutputHelpe
     }
 
     [Fact]
+    public async Task Slow_reader_pauses_the_child_instead_of_buffering()
+    {
+        var options = new AgentClientOptions { OutputWindow = 64 * 1024 };
+        await using var h = await StartAsync(options);
+        if (h is null)
+        {
+            return;
+        }
+
+        const int total = 8 * 1024 * 1024;
+        var p = await h.Client.StartAsync(ExecRequest.ForShell($"head -c {total} /dev/zero"), Timeout());
+        await Task.Delay(500);
+
+        // Without credit the agent stops reading the pipe, so the child cannot finish.
+        Assert.False(p.Completion.IsCompleted);
+        long received = 0;
+        await foreach (var c in p.ReadOutputAsync(Timeout()))
+        {
+            received += c.Data.Length;
+        }
+
+        Assert.Equal(total, received);
+        Assert.Equal(0, (await p.WaitAsync(Timeout())).ExitCode);
+    }
+
+    [Fact]
+    public async Task Random_frames_and_noise_never_kill_the_agent()
+    {
+        await using var h = await StartAsync();
+        if (h is null)
+        {
+            return;
+        }
+
+        // Only message types that cannot touch the host's files or start programs.
+        AgentMessageType[] types =
+        [
+            AgentMessageType.Ping, AgentMessageType.Credit, AgentMessageType.Stdin, AgentMessageType.StdinEof,
+            AgentMessageType.Kill, AgentMessageType.Resize, AgentMessageType.Stat, AgentMessageType.List,
+            AgentMessageType.FileWriteData, AgentMessageType.FileWriteEnd, AgentMessageType.Abort,
+            AgentMessageType.SetClock, AgentMessageType.Reseed, AgentMessageType.NetConfig, (AgentMessageType)0x7E,
+        ];
+        var rng = new Random(5);
+        for (var i = 0; i < 300; i++)
+        {
+            var payload = new byte[rng.Next(0, 200)];
+            rng.NextBytes(payload);
+            var bytes = new AgentFrame(types[rng.Next(types.Length)], (uint)rng.Next(1000, 2000), payload).ToArray();
+            if (rng.Next(4) == 0)
+            {
+                bytes[rng.Next(bytes.Length)] ^= (byte)rng.Next(1, 256);
+            }
+
+            h.Client.SendRaw(bytes);
+            if (rng.Next(10) == 0)
+            {
+                var noise = new byte[rng.Next(1, 100)];
+                rng.NextBytes(noise);
+                h.Client.SendRaw(noise);
+            }
+        }
+
+        // A corrupted length can make the agent wait for a frame that never completes; bytes sent after
+        // it finish that "frame" and the next real one is found again.
+        h.Client.SendRaw(new byte[AgentFrame.HeaderLength + AgentFrame.MaxPayload]);
+        var r = await h.Client.ExecAsync(ExecRequest.ForShell("echo survived"), Timeout());
+
+        Assert.Equal("survived\n", r.StdoutText);
+        Assert.False(h.Process.HasExited);
+    }
+
+    [Fact]
     public async Task Transport_death_fails_pending_calls_within_a_second()
     {
         await using var h = await StartAsync();
@@ -465,6 +572,32 @@ public sealed class AgentEndToEndTests(AgentBuildFixture build, ITestOutputHelpe
     }
 
     [Fact]
+    public async Task User_and_replaced_environment_apply_to_the_child()
+    {
+        await using var h = await StartAsync();
+        if (h is null)
+        {
+            return;
+        }
+
+        var env = await h.Client.ExecAsync(
+            new ExecRequest { Argv = ["/usr/bin/env"], Env = new Dictionary<string, string> { ["ONLY"] = "1" }, ReplaceEnv = true },
+            Timeout());
+        Assert.Equal(["ONLY=1", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], env.StdoutText.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal));
+
+        if (Environment.UserName != "root")
+        {
+            output.WriteLine("user switch not checked: tests are not running as root");
+            return;
+        }
+
+        var numeric = await h.Client.ExecAsync(new ExecRequest { Shell = "echo $(id -u):$(id -g)", User = "4321:1234" }, Timeout());
+        var named = await h.Client.ExecAsync(new ExecRequest { Shell = "id -u", User = "root" }, Timeout());
+        Assert.Equal("4321:1234\n", numeric.StdoutText);
+        Assert.Equal("0\n", named.StdoutText);
+    }
+
+    [Fact]
     public async Task Unknown_user_is_an_error()
     {
         await using var h = await StartAsync();
@@ -511,7 +644,8 @@ public sealed class AgentEndToEndTests(AgentBuildFixture build, ITestOutputHelpe
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(2);
         while (DateTime.UtcNow < deadline)
         {
-            if (!Directory.Exists($"/proc/{pid}"))
+            // A zombie is dead too; who reaps it (init, once the agent is gone) is not ours to wait for.
+            if (!File.Exists($"/proc/{pid}/stat") || IsZombie(pid))
             {
                 return true;
             }
@@ -520,6 +654,19 @@ public sealed class AgentEndToEndTests(AgentBuildFixture build, ITestOutputHelpe
         }
 
         return false;
+    }
+
+    private static bool IsZombie(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z');
+        }
+        catch (IOException)
+        {
+            return true;
+        }
     }
 
     private async Task<AgentHarness?> StartAsync(AgentClientOptions? options = null, bool shim = false, int? shimWindow = null)

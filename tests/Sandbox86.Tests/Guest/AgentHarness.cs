@@ -8,8 +8,9 @@ internal sealed class AgentHarness : IAsyncDisposable
 {
     private readonly Process _process;
 
-    private AgentHarness(Process process, AgentClient client, CreditShim? shim)
+    private AgentHarness(Process process, AgentClient client, CreditShim? shim, System.Collections.Concurrent.ConcurrentQueue<string> agentLog)
     {
+        AgentLog = agentLog;
         _process = process;
         Client = client;
         Shim = shim;
@@ -20,6 +21,8 @@ internal sealed class AgentHarness : IAsyncDisposable
     public CreditShim? Shim { get; }
 
     public Process Process => _process;
+
+    public System.Collections.Concurrent.ConcurrentQueue<string> AgentLog { get; }
 
     public static async Task<AgentHarness> StartAsync(string agentPath, AgentClientOptions? options = null, bool shim = false, int? shimWindow = null)
     {
@@ -32,8 +35,25 @@ internal sealed class AgentHarness : IAsyncDisposable
         };
         psi.ArgumentList.Add("--stdio");
         psi.ArgumentList.Add("--no-system");
+        if (Environment.GetEnvironmentVariable("SANDBOX86_AGENT_DEBUG") is { } dbg)
+        {
+            psi.Environment["SANDBOX86_AGENT_DEBUG"] = dbg;
+        }
+
+        // The agent's stderr (frame log with SANDBOX86_AGENT_DEBUG=1) is kept for failure diagnostics.
         var process = Process.Start(psi)!;
-        process.ErrorDataReceived += (_, _) => { };
+        var harnessLog = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        process.ErrorDataReceived += (sender, e) =>
+        {
+            if (e.Data is not null)
+            {
+                harnessLog.Enqueue(e.Data);
+                while (harnessLog.Count > 40)
+                {
+                    harnessLog.TryDequeue(out var dropped);
+                }
+            }
+        };
         process.BeginErrorReadLine();
         Stream transport = new DuplexStream(process.StandardOutput.BaseStream, process.StandardInput.BaseStream);
         CreditShim? creditShim = null;
@@ -46,18 +66,21 @@ internal sealed class AgentHarness : IAsyncDisposable
         var client = new AgentClient(transport, options);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         await client.WaitReadyAsync(cts.Token);
-        return new AgentHarness(process, client, creditShim);
+        return new AgentHarness(process, client, creditShim, harnessLog);
     }
 
     public async ValueTask DisposeAsync()
     {
         await Client.DisposeAsync();
+        // Closing the channel makes the agent exit; never block a pool thread waiting for it.
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
         try
         {
-            if (!_process.WaitForExit(2000))
-            {
-                _process.Kill(entireProcessTree: true);
-            }
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            _process.Kill(entireProcessTree: true);
         }
         catch (InvalidOperationException)
         {
