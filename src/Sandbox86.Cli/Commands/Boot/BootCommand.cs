@@ -72,8 +72,8 @@ internal static class BootCommand
             var request = new ExecRequest
             {
                 Argv = [parse.GetValue(ShellOption)!, "-l"],
-                Environment = GuestEnvironment.Build(image.Manifest.Config, []),
-                ReplaceEnvironment = true,
+                Env = GuestEnvironment.Build(image.Manifest.Config, []),
+                ReplaceEnv = true,
                 WorkingDirectory = "/root",
                 Stdin = true,
                 Pty = Console.IsInputRedirected ? null : TerminalMode.CurrentSize(),

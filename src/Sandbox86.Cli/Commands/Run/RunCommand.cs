@@ -72,8 +72,8 @@ internal static class RunCommand
         var request = new ExecRequest
         {
             Argv = argv,
-            Environment = environment,
-            ReplaceEnvironment = true,
+            Env = environment,
+            ReplaceEnv = true,
             WorkingDirectory = parse.GetValue(WorkdirOption) ?? image.Manifest.Config?.WorkingDir,
             User = parse.GetValue(UserOption) ?? NullIfEmpty(image.Manifest.Config?.User),
             Stdin = interactive,
