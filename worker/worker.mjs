@@ -74,7 +74,8 @@ function start(cfg) {
         fastboot: true,
         uart1: true,
         virtio_console: true,
-        net_device: { type: "virtio" },
+        // Without relay_url the NIC's frames come to us (net0-send) and go to the C# stack.
+        net_device: cfg.relayUrl ? { type: "virtio", relay_url: cfg.relayUrl } : { type: "virtio" },
         preserve_mac_from_state_image: true,
         filesystem: { basefs: cfg.fsIndex, baseurl: cfg.chunkDir.endsWith("/") ? cfg.chunkDir : cfg.chunkDir + "/" },
     };

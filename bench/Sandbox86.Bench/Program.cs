@@ -4,6 +4,7 @@ using Sandbox86.Bench.Network;
 
 // Benchmarks, not tests: they measure and print medians. Usage:
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- machines [--runs N]
+//   dotnet run -c Release --project bench/Sandbox86.Bench -- guest-network [--runs N]
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- relay-throughput
 var suite = args.Length > 0 ? args[0] : "help";
 var runs = BenchArgs.Int(args, "--runs", 20);
@@ -12,9 +13,12 @@ switch (suite)
     case "machines":
         await MachineBench.RunAsync(runs);
         return 0;
+    case "guest-network":
+        await GuestNetworkBench.RunAsync(BenchArgs.Int(args, "--runs", 3));
+        return 0;
     case "relay-throughput":
         return await RelayThroughput.RunAsync();
     default:
-        Console.WriteLine("suites: machines [--runs N] | relay-throughput");
+        Console.WriteLine("suites: machines [--runs N] | guest-network [--runs N] | relay-throughput");
         return suite == "help" ? 0 : 2;
 }

@@ -18,6 +18,7 @@ public sealed partial class Machine : IAsyncDisposable
     private readonly WorkerProcess _worker;
     private readonly AgentChannelStream _agentStream;
     private readonly SerialTail _serialTail;
+    private GuestWatchdog? _watchdog;
 
     private Machine(StoredImage image, int memoryMb, WorkerProcess worker, AgentChannelStream agentStream, AgentClient agent, SerialTail serialTail, bool restored)
     {
@@ -201,6 +202,7 @@ public sealed partial class Machine : IAsyncDisposable
                 Cmdline = image.Manifest.Cmdline,
                 FsIndex = image.FsIndexPath,
                 ChunkDir = image.ChunkDirectory,
+                RelayUrl = options.RelayUrl,
             }, rawState, cancellationToken);
             await RawState.DeleteQuietlyAsync(rawState);
 
@@ -236,6 +238,11 @@ public sealed partial class Machine : IAsyncDisposable
                 Util.PhaseTrace.Mark("clock and entropy synced");
             }
 
+            if (options.Watchdog is { } watchdog)
+            {
+                machine._watchdog = GuestWatchdog.Start(agent, worker, watchdog);
+            }
+
             return machine;
         }
         catch
@@ -268,6 +275,11 @@ public sealed partial class Machine : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_watchdog is not null)
+        {
+            await _watchdog.DisposeAsync();
+        }
+
         await Agent.DisposeAsync();
         await _worker.DisposeAsync();
         await _agentStream.DisposeAsync();

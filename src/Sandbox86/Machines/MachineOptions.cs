@@ -18,6 +18,18 @@ public sealed record MachineOptions
     /// <summary>How long a restore may take to reach the agent.</summary>
     public TimeSpan RestoreTimeout { get; init; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// How long the agent may go without answering a ping before the guest is declared hung and its
+    /// worker killed (every pending call then fails). Null turns the watchdog off.
+    /// </summary>
+    public TimeSpan? Watchdog { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Connect the NIC to an external v86 network backend (<c>ws://host:port/</c> relay, or <c>fetch</c>)
+    /// instead of sandbox86's own stack.
+    /// </summary>
+    public string? RelayUrl { get; init; }
+
     /// <summary>Receives the guest's ttyS0 output (kernel log, init messages).</summary>
     public Action<ReadOnlyMemory<byte>>? SerialOutput { get; init; }
 

@@ -64,4 +64,23 @@ public sealed class MachineTests
         var missing = await vm.Agent.ExecAsync(ExecRequest.ForArgv("/no/such/program"), CancellationToken.None);
         Assert.Equal(127, missing.ExitCode);
     }
+
+    [Fact]
+    public async Task A_hung_guest_is_detected_by_the_watchdog_and_pending_calls_fail_with_the_reason()
+    {
+        var image = DefaultImage.Open();
+        await using var vm = await Machine.StartAsync(image, new MachineOptions { Watchdog = TimeSpan.FromSeconds(3) }, CancellationToken.None);
+        var exec = vm.Agent.ExecAsync(ExecRequest.ForShell("sleep 120"), CancellationToken.None);
+        // SIGSTOP freezes the emulator as a guest hang would: nothing answers any more.
+        using (var stop = Process.Start("kill", ["-STOP", vm.WorkerProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await stop.WaitForExitAsync();
+        }
+
+        var error = await Record.ExceptionAsync(() => exec.WaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.NotNull(error);
+        Assert.IsNotType<TimeoutException>(error);
+        var reason = await vm.Exited.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Contains("stopped answering", reason.Message, StringComparison.Ordinal);
+    }
 }

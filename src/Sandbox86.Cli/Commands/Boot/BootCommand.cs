@@ -43,6 +43,7 @@ internal static class BootCommand
             MemoryMb = parse.GetValue(MemoryOption),
             Cold = parse.GetValue(ColdOption),
             Log = message => Console.Error.WriteLine($"sandbox86: {message}"),
+            RelayUrl = NetworkFlags.ParseRelayUrl(parse),
         };
         var network = NetworkFlags.Parse(parse);
         await using var machine = await Machine.StartAsync(image, options, cancellationToken);

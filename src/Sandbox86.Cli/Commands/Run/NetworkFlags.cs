@@ -16,10 +16,34 @@ internal static class NetworkFlags
         Description = "Give the VM a network (NAT through sandbox86's own stack; local ranges denied unless allowed)",
     };
 
+    private static readonly Option<string?> RelayUrl = new("--relay-url")
+    {
+        Description = "Connect the NIC to an external v86 network backend instead (ws://HOST:PORT/ relay, or 'fetch')",
+    };
+
     public static void AddTo(Command command)
     {
         command.Options.Add(Net);
+        command.Options.Add(RelayUrl);
         Shared.AddTo(command);
+    }
+
+    /// <summary>The external backend for <see cref="MachineOptions.RelayUrl"/>, validated.</summary>
+    public static string? ParseRelayUrl(ParseResult parse)
+    {
+        var url = parse.GetValue(RelayUrl);
+        if (url is null)
+        {
+            return null;
+        }
+
+        if (parse.GetValue(Net))
+        {
+            throw new UsageException("--relay-url and --net are alternatives: the NIC goes to one network");
+        }
+
+        var valid = url == "fetch" || (Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "ws" or "wss" or "wisp" or "wisps");
+        return valid ? url : throw new UsageException($"--relay-url {url}: expected ws://HOST:PORT/, wss://…, wisp://… or fetch");
     }
 
     public static NetworkOptions? Parse(ParseResult parse)

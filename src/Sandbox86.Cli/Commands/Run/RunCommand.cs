@@ -59,6 +59,7 @@ internal static class RunCommand
             MemoryMb = parse.GetValue(MemoryOption),
             Cold = parse.GetValue(ColdOption),
             Log = message => Console.Error.WriteLine($"sandbox86: {message}"),
+            RelayUrl = NetworkFlags.ParseRelayUrl(parse),
         };
         var network = NetworkFlags.Parse(parse);
 

@@ -253,6 +253,9 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Kills the worker; every pending call fails with <paramref name="reason"/>.</summary>
+    public void Abort(string reason) => Fail(new WorkerException(reason));
+
     private void Fail(WorkerException reason)
     {
         if (_exited.TrySetResult(reason))

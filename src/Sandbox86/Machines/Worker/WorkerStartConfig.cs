@@ -13,6 +13,12 @@ internal sealed record WorkerStartConfig
     [JsonPropertyName("cmdline")] public required string Cmdline { get; init; }
     [JsonPropertyName("fsIndex")] public required string FsIndex { get; init; }
     [JsonPropertyName("chunkDir")] public required string ChunkDir { get; init; }
+    /// <summary>
+    /// Hand the NIC to one of v86's own network backends instead of the frame channel: a relay
+    /// (<c>ws://…</c>, e.g. <c>sandbox86 relay</c>) or <c>fetch</c> (v86's HTTP-only backend).
+    /// </summary>
+    [JsonPropertyName("relayUrl")] public string? RelayUrl { get; init; }
+
     /// <summary>Restore a state (sent later by <see cref="WorkerProcess.StartVmAsync"/>) instead of booting.</summary>
     [JsonPropertyName("restore")] public bool Restore { get; init; }
 }
