@@ -38,8 +38,11 @@ internal static class BootCommand
     {
         var image = ImageStore.Default.Open(parse.GetValue(ImageArgument)!);
         var save = parse.GetValue(SaveOption);
+        var serial = parse.GetValue(SerialOption);
         var options = new MachineOptions
         {
+            // With --ttyS0 the console is shown from the first byte, so a cold boot's kernel log is visible.
+            SerialOutput = serial ? SerialConsole.Print : null,
             MemoryMb = parse.GetValue(MemoryOption),
             Cold = parse.GetValue(ColdOption),
             Log = message => Console.Error.WriteLine($"sandbox86: {message}"),
@@ -64,7 +67,7 @@ internal static class BootCommand
                 // Ctrl+C with --save still saves below.
             }
         }
-        else if (parse.GetValue(SerialOption))
+        else if (serial)
         {
             await SerialConsole.AttachAsync(machine, cancellationToken);
         }
