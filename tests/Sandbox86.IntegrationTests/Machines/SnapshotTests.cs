@@ -64,4 +64,18 @@ public sealed class SnapshotTests
         Assert.Contains(log, l => l.Contains("corrupt", StringComparison.Ordinal));
         Assert.Equal(0, (await vm.Agent.ExecAsync(ExecRequest.ForArgv("/bin/true"), CancellationToken.None)).ExitCode);
     }
+
+    [Fact]
+    public async Task Concurrent_first_runs_build_the_boot_snapshot_once_and_both_succeed()
+    {
+        var name = "it-concurrent-" + Guid.NewGuid().ToString("N")[..8];
+        await _tiny.BuildAsync(name);
+        var first = CliRunner.RunAsync(["run", "--image", name, "--", "echo", "one"]);
+        var second = CliRunner.RunAsync(["run", "--image", name, "--", "echo", "two"]);
+        var results = await Task.WhenAll(first, second);
+        Assert.Equal(("one\n", 0), (results[0].Stdout, results[0].ExitCode));
+        Assert.Equal(("two\n", 0), (results[1].Stdout, results[1].ExitCode));
+        var creations = results.Sum(r => r.Stderr.Split('\n').Count(l => l.Contains("creating the boot snapshot", StringComparison.Ordinal)));
+        Assert.Equal(1, creations);
+    }
 }
