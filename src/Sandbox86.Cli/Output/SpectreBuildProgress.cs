@@ -44,5 +44,10 @@ internal sealed class JsonLinesBuildProgress : IBuildProgress
     public void Warning(string message) => Write("warning", message);
 
     private static void Write(string kind, string text) =>
-        Console.Error.WriteLine(System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["event"] = kind, ["message"] = text }));
+        Console.Error.WriteLine(System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["event"] = kind, ["message"] = text }, Options));
+
+    private static readonly System.Text.Json.JsonSerializerOptions Options = new()
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 }
