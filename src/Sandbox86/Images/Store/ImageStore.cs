@@ -84,14 +84,13 @@ public sealed partial class ImageStore
         {
             old = Path.Combine(Root, $".{name}.old.{Guid.NewGuid():N}");
             Directory.Move(target, old);
+            Directory.SetLastWriteTimeUtc(old, DateTime.UtcNow);
         }
 
         Directory.Move(builtDirectory, target);
-        if (old is not null)
-        {
-            TryDeleteDirectory(old);
-        }
-
+        // VMs started from the old build still read its chunks lazily over 9p, so the old directory
+        // is kept for a while and collected by a later install or removal.
+        CollectRetired();
         return StoredImage.Load(target);
     }
 
@@ -104,11 +103,39 @@ public sealed partial class ImageStore
             throw new ImageStoreException($"unknown image '{name}'");
         }
 
-        // Rename first so a concurrent reader sees either the whole image or none.
-        var doomed = Path.Combine(Root, $".{name}.removed.{Guid.NewGuid():N}");
-        Directory.Move(target, doomed);
-        TryDeleteDirectory(doomed);
+        // Rename first so a concurrent reader sees either the whole image or none; running VMs keep
+        // reading the renamed copy until it is collected.
+        var retired = Path.Combine(Root, $".{name}.old.{Guid.NewGuid():N}");
+        Directory.Move(target, retired);
+        Directory.SetLastWriteTimeUtc(retired, DateTime.UtcNow);
+        CollectRetired();
     }
+
+    /// <summary>How long a replaced or removed image stays readable for VMs already running from it.</summary>
+    public static readonly TimeSpan RetiredGracePeriod = TimeSpan.FromHours(6);
+
+    private void CollectRetired()
+    {
+        foreach (var dir in Directory.EnumerateDirectories(Root, ".*.old.*"))
+        {
+            if (DateTime.UtcNow - Directory.GetLastWriteTimeUtc(dir) > RetiredGracePeriod)
+            {
+                TryDeleteDirectory(dir);
+            }
+        }
+
+        // Build directories left by a crashed build (its process is gone) are garbage at once.
+        foreach (var dir in Directory.EnumerateDirectories(Root, ".*.build.*"))
+        {
+            var parts = Path.GetFileName(dir).Split('.');
+            if (parts.Length >= 4 && int.TryParse(parts[^2], out var pid) && !ProcessExists(pid))
+            {
+                TryDeleteDirectory(dir);
+            }
+        }
+    }
+
+    private static bool ProcessExists(int pid) => Directory.Exists($"/proc/{pid}");
 
     /// <summary>Creates a fresh build directory next to the store so the final rename is atomic.</summary>
     public string CreateBuildDirectory(string name)

@@ -45,7 +45,19 @@ public sealed class ImageStoreTests : IDisposable
         store.Install(Built(store, "web", "two"), "web");
         Assert.Equal("two", store.Open("web").Manifest.BuildId);
         Assert.Equal(["web"], store.List().Select(i => i.Name));
-        Assert.Equal(["web"], Directory.EnumerateDirectories(_root.FullName).Select(Path.GetFileName));
+        Assert.DoesNotContain(Directory.EnumerateDirectories(_root.FullName), d => d.Contains(".build.", StringComparison.Ordinal));
+        // The replaced build stays readable for VMs still running from it.
+        Assert.Single(Directory.EnumerateDirectories(_root.FullName, ".web.old.*"));
+    }
+
+    [Fact]
+    public void Build_directories_of_dead_processes_are_collected()
+    {
+        var store = new ImageStore(_root.FullName);
+        var orphan = Path.Combine(_root.FullName, ".x.build.999999999.0123");
+        Directory.CreateDirectory(orphan);
+        store.Install(Built(store, "x", "1"), "x");
+        Assert.False(Directory.Exists(orphan));
     }
 
     [Fact]
