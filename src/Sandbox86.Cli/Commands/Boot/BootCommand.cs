@@ -16,8 +16,6 @@ namespace Sandbox86.Cli.Commands.Boot;
 internal static class BootCommand
 {
     private static readonly Argument<string> ImageArgument = new("image") { Description = "Image name", DefaultValueFactory = _ => "default" };
-    private static readonly Option<int?> MemoryOption = SharedOptions.Memory();
-    private static readonly Option<bool> ColdOption = new("--cold") { Description = "Boot from scratch instead of restoring the boot snapshot" };
     private static readonly Option<bool> SaveOption = new("--save") { Description = "On exit, save the VM state as the image's boot snapshot" };
     private static readonly Option<bool> SerialOption = new("--ttyS0") { Description = "Attach to the raw serial console instead of an agent shell (Ctrl+] or EOF ends)" };
     private static readonly Option<bool> NoConsoleOption = new("--no-console") { Description = "Attach nothing; run until Ctrl+C" };
@@ -27,9 +25,9 @@ internal static class BootCommand
     {
         var command = new Command("boot", "Boot an image and attach the terminal (env86-style)")
         {
-            ImageArgument, MemoryOption, ColdOption, SaveOption, SerialOption, NoConsoleOption, ShellOption,
+            ImageArgument, SaveOption, SerialOption, NoConsoleOption, ShellOption,
         };
-        NetworkFlags.AddTo(command);
+        MachineFlags.AddTo(command);
         command.SetAction((parse, ct) => CliError.GuardAsync(() => RunAsync(parse, ct)));
         return command;
     }
@@ -39,14 +37,10 @@ internal static class BootCommand
         var image = ImageStore.Default.Open(parse.GetValue(ImageArgument)!);
         var save = parse.GetValue(SaveOption);
         var serial = parse.GetValue(SerialOption);
-        var options = new MachineOptions
+        var options = MachineFlags.ToOptions(parse) with
         {
             // With --ttyS0 the console is shown from the first byte, so a cold boot's kernel log is visible.
             SerialOutput = serial ? SerialConsole.Print : null,
-            MemoryMb = parse.GetValue(MemoryOption),
-            Cold = parse.GetValue(ColdOption),
-            Log = message => Console.Error.WriteLine($"sandbox86: {message}"),
-            RelayUrl = NetworkFlags.ParseRelayUrl(parse),
         };
         var network = NetworkFlags.Parse(parse);
         await using var machine = await Machine.StartAsync(image, options, cancellationToken);

@@ -13,12 +13,10 @@ namespace Sandbox86.Cli.Commands.Run;
 internal static class RunCommand
 {
     private static readonly Option<string> ImageOption = SharedOptions.Image();
-    private static readonly Option<int?> MemoryOption = SharedOptions.Memory();
     private static readonly Option<double?> TimeoutOption = new("--timeout") { Description = "Kill the command after this many seconds (exit 124)" };
     private static readonly Option<string[]> EnvOption = new("--env", "-e") { Description = "Set an environment variable K=V (repeatable)", AllowMultipleArgumentsPerToken = false };
     private static readonly Option<string?> WorkdirOption = new("--workdir", "-w") { Description = "Working directory in the guest" };
     private static readonly Option<string?> UserOption = new("--user", "-u") { Description = "User name or uid[:gid] in the guest" };
-    private static readonly Option<bool> ColdOption = new("--cold") { Description = "Boot from scratch instead of restoring the boot snapshot" };
     private static readonly Option<bool> InteractiveOption = new("--interactive", "-i") { Description = "Pipe our stdin to the command" };
     private static readonly Option<bool> TtyOption = new("--tty", "-t") { Description = "Give the command a terminal (e.g. -t -- sh)" };
     private static readonly Option<string[]> CopyInOption = new("--copy-in") { Description = "Copy HOST:GUEST into the VM before the command (repeatable)" };
@@ -30,10 +28,10 @@ internal static class RunCommand
     {
         var command = new Command("run", "Run a command in a throwaway VM, like 'docker run'")
         {
-            ImageOption, MemoryOption, TimeoutOption, EnvOption, WorkdirOption, UserOption, ColdOption,
+            ImageOption, TimeoutOption, EnvOption, WorkdirOption, UserOption,
             InteractiveOption, TtyOption, CopyInOption, CopyOutOption, OutputCapOption, CommandArgument,
         };
-        NetworkFlags.AddTo(command);
+        MachineFlags.AddTo(command);
         command.SetAction((parse, ct) => CliError.GuardAsync(() => RunAsync(parse, ct)));
         return command;
     }
@@ -54,13 +52,7 @@ internal static class RunCommand
         var interactive = parse.GetValue(InteractiveOption) || tty;
         var image = ImageStore.Default.Open(parse.GetValue(ImageOption)!);
         var environment = GuestEnvironment.Build(image.Manifest.Config, parse.GetValue(EnvOption) ?? []);
-        var options = new MachineOptions
-        {
-            MemoryMb = parse.GetValue(MemoryOption),
-            Cold = parse.GetValue(ColdOption),
-            Log = message => Console.Error.WriteLine($"sandbox86: {message}"),
-            RelayUrl = NetworkFlags.ParseRelayUrl(parse),
-        };
+        var options = MachineFlags.ToOptions(parse);
         var network = NetworkFlags.Parse(parse);
 
         await using var machine = await Machine.StartAsync(image, options, cancellationToken);
