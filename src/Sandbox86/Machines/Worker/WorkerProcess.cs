@@ -66,7 +66,8 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
             throw new WorkerException($"worker script not found at {script}");
         }
 
-        return StartAsync(Util.SandboxPaths.NodeExecutable, [script], TimeSpan.FromSeconds(30), cancellationToken);
+        // Node 20 has no global WebSocket, which v86's relay_url backend needs; 22+ has it by default.
+        return StartAsync(Util.SandboxPaths.NodeExecutable, ["--experimental-websocket", "--no-warnings", script], TimeSpan.FromSeconds(30), cancellationToken);
     }
 
     /// <summary>Starts any program speaking the worker protocol (tests use scripted fakes).</summary>
