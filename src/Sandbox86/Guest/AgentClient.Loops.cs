@@ -110,6 +110,13 @@ public sealed partial class AgentClient
                 }
             }
 
+            if (frame.Stream == 0)
+            {
+                // The agent just started (a cold boot): our earlier requests went nowhere, so ask
+                // at once rather than after the retry interval (up to a second of boot time).
+                NudgeHandshake();
+            }
+
             return;
         }
 

@@ -226,6 +226,12 @@ public sealed partial class AgentClient : IAsyncDisposable
         }
     }
 
+    /// <summary>Completed when an agent announces itself before the handshake is done: ask again now.</summary>
+    private TaskCompletionSource _helloNudge = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private void NudgeHandshake() =>
+        Interlocked.Exchange(ref _helloNudge, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
     private async Task HandshakeAsync()
     {
         try
@@ -247,14 +253,12 @@ public sealed partial class AgentClient : IAsyncDisposable
                     Enqueue(new AgentFrame(AgentMessageType.HelloRequest, nonce, ReadOnlyMemory<byte>.Empty).ToArray(), unmetered: true);
                 }
 
-                try
-                {
-                    await _ready.Task.WaitAsync(_options.HelloRetryInterval, _shutdown.Token).ConfigureAwait(false);
-                }
-                catch (TimeoutException)
-                {
-                    // Agent not up yet (or the request was dropped by a guest with no buffers posted): ask again.
-                }
+                var nudge = Volatile.Read(ref _helloNudge).Task;
+                var retry = Task.Delay(_options.HelloRetryInterval, _shutdown.Token);
+                // Agent not up yet (or the request was dropped by a guest with no buffers posted): ask
+                // again after the interval, or at once when the agent announces it has just started.
+                await Task.WhenAny(_ready.Task, retry, nudge).ConfigureAwait(false);
+                _shutdown.Token.ThrowIfCancellationRequested();
             }
         }
         catch (OperationCanceledException)
