@@ -61,7 +61,7 @@ public sealed class GuestNetworkTests
     }
 
     [Fact]
-    public async Task A_name_served_by_a_test_dns_server_resolves_in_the_guest_and_the_gateway_answers_ping()
+    public async Task A_test_dns_servers_name_resolves_in_the_guest_the_gateway_answers_ping_and_dhcp_leases_the_pinned_address()
     {
         await using var dns = new TestDnsServer(new Dictionary<string, IPAddress> { ["sandbox86.test"] = IPAddress.Parse("203.0.113.7") });
         await using var vm = await Machine.StartAsync(DefaultImage.Open(), new MachineOptions(), CancellationToken.None);
@@ -75,6 +75,15 @@ public sealed class GuestNetworkTests
         var ping = await vm.Agent.ExecAsync(ExecRequest.ForArgv("busybox", "ping", "-c", "1", "-W", "5", "10.0.2.2"), CancellationToken.None);
         Assert.True(ping.ExitCode == 0, ping.StdoutText + ping.StderrText);
         Assert.Contains("1 packets received", ping.StdoutText, StringComparison.Ordinal);
+
+        // DHCP works as well as the static configuration: the lease is the guest's pinned address.
+        var dhcp = await vm.Agent.ExecAsync(new ExecRequest
+        {
+            Argv = ["busybox", "udhcpc", "-i", "eth0", "-n", "-q", "-f", "-s", "/bin/true"],
+            Timeout = TimeSpan.FromSeconds(30),
+        }, CancellationToken.None);
+        Assert.True(dhcp.ExitCode == 0, dhcp.StdoutText + dhcp.StderrText);
+        Assert.Contains("10.0.2.15", dhcp.StdoutText + dhcp.StderrText, StringComparison.Ordinal);
     }
 
     [Fact]
