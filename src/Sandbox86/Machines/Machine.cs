@@ -19,6 +19,7 @@ public sealed partial class Machine : IAsyncDisposable
     private readonly AgentChannelStream _agentStream;
     private readonly SerialTail _serialTail;
     private GuestWatchdog? _watchdog;
+    private Task _resync = Task.CompletedTask;
 
     private Machine(StoredImage image, int memoryMb, WorkerProcess worker, AgentChannelStream agentStream, AgentClient agent, SerialTail serialTail, bool restored)
     {
@@ -232,11 +233,14 @@ public sealed partial class Machine : IAsyncDisposable
             if (statePath is not null)
             {
                 // A restored guest wakes with the clock and entropy pool of the moment it was saved.
-                // Both requests go out together: one round trip instead of two.
-                await Task.WhenAll(
-                    agent.SetClockAsync(DateTimeOffset.UtcNow, cancellationToken),
-                    agent.ReseedEntropyAsync(RandomNumberGenerator.GetBytes(64), cancellationToken));
-                Util.PhaseTrace.Mark("clock and entropy synced");
+                // The agent handles requests in order, so anything the caller sends next runs after
+                // both: no need to wait for their answers (a failure is logged, not fatal).
+                machine._resync = Task.WhenAll(
+                    agent.SetClockAsync(DateTimeOffset.UtcNow, CancellationToken.None),
+                    agent.ReseedEntropyAsync(RandomNumberGenerator.GetBytes(64), CancellationToken.None));
+                _ = machine._resync.ContinueWith(t => options.Log?.Invoke($"resyncing the restored guest failed: {t.Exception?.InnerException?.Message}"),
+                    CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                Util.PhaseTrace.Mark("clock and entropy resync sent");
             }
 
             if (options.Watchdog is { } watchdog)

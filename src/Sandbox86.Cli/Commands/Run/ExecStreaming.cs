@@ -9,14 +9,22 @@ internal static class ExecStreaming
     {
         using var terminal = tty ? TerminalMode.EnterRaw() : null;
         var process = await agent.StartAsync(request, cancellationToken);
+        Sandbox86.Util.PhaseTrace.Mark("command started");
         using var stdinCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var stdinPump = pipeStdin ? PumpStdinAsync(process, stdinCts.Token) : Task.CompletedTask;
         var stdout = Console.OpenStandardOutput();
         var stderr = Console.OpenStandardError();
         try
         {
+            var first = true;
             await foreach (var output in process.ReadOutputAsync(cancellationToken))
             {
+                if (first)
+                {
+                    Sandbox86.Util.PhaseTrace.Mark("first output");
+                    first = false;
+                }
+
                 var target = output.Kind == ExecOutputKind.Stderr ? stderr : stdout;
                 await target.WriteAsync(output.Data, cancellationToken);
                 await target.FlushAsync(cancellationToken);
