@@ -11,15 +11,26 @@ internal static class CliRunner
 
     public static string CliDll => Path.Combine(SandboxPaths.RepoRoot, "src", "Sandbox86.Cli", "bin", "Release", "net10.0", "Sandbox86.Cli.dll");
 
-    public static Process Start(IEnumerable<string> args, bool redirectStdin = false)
+    /// <summary>
+    /// Starts the CLI. With <paramref name="defaultSigint"/> it is exec'd through a shim that restores
+    /// SIGINT's default disposition: a test run launched in the background inherits SIGINT as ignored,
+    /// and a Ctrl+C test needs the CLI to see the signal the way a terminal delivers it.
+    /// </summary>
+    public static Process Start(IEnumerable<string> args, bool redirectStdin = false, bool defaultSigint = false)
     {
-        var psi = new ProcessStartInfo("dotnet")
+        var psi = new ProcessStartInfo(defaultSigint ? "python3" : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        if (defaultSigint)
+        {
+            psi.ArgumentList.Add("-c");
+            psi.ArgumentList.Add("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp('dotnet', ['dotnet'] + sys.argv[1:])");
+        }
+
         psi.ArgumentList.Add(CliDll);
         foreach (var arg in args)
         {

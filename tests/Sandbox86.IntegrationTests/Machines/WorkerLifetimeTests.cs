@@ -13,7 +13,7 @@ public sealed class WorkerLifetimeTests
     public async Task No_worker_outlives_the_cli(string signal)
     {
         DefaultImage.Open();
-        using var cli = CliRunner.Start(["run", "--", "sh", "-c", "echo started; sleep 120"]);
+        using var cli = CliRunner.Start(["run", "--", "sh", "-c", "echo started; sleep 120"], defaultSigint: true);
         var started = await cli.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Equal("started", started);
         var workers = ChildPids(cli.Id);
