@@ -38,9 +38,14 @@ internal sealed class NetworkOptionFlags
         Description = "Upstream DNS server address[:port] (default: the host's resolv.conf)",
     };
 
+    public Option<bool> LogDenied { get; } = new("--log-denied")
+    {
+        Description = "Print every connection or DNS name the policy denies to stderr",
+    };
+
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { HostPorts, Publish, Allow, Deny, Pcap, Dns })
+        foreach (var option in new Option[] { HostPorts, Publish, Allow, Deny, Pcap, Dns, LogDenied })
         {
             command.Options.Add(option);
         }
@@ -50,7 +55,7 @@ internal sealed class NetworkOptionFlags
     public bool AnyGiven(ParseResult parse) =>
         (parse.GetValue(HostPorts)?.Length ?? 0) > 0 || (parse.GetValue(Publish)?.Length ?? 0) > 0
         || (parse.GetValue(Allow)?.Length ?? 0) > 0 || (parse.GetValue(Deny)?.Length ?? 0) > 0
-        || parse.GetValue(Pcap) is not null || parse.GetValue(Dns) is not null;
+        || parse.GetValue(Pcap) is not null || parse.GetValue(Dns) is not null || parse.GetValue(LogDenied);
 
     public NetworkOptions ToOptions(ParseResult parse)
     {
@@ -69,6 +74,7 @@ internal sealed class NetworkOptionFlags
             Policy = new EgressPolicyOptions { Allow = parse.GetValue(Allow) ?? [], Deny = parse.GetValue(Deny) ?? [] },
             PcapPath = parse.GetValue(Pcap),
             UpstreamDns = parse.GetValue(Dns) is { } dns ? ParseDns(dns) : null,
+            DebugLog = parse.GetValue(LogDenied) ? message => Console.Error.WriteLine($"sandbox86: net: {message}") : null,
         };
     }
 

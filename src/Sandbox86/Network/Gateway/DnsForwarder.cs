@@ -26,6 +26,7 @@ internal sealed class DnsForwarder(GatewayStack gw)
         if (msg.Questions.Any(q => gw.Policy.IsDomainDenied(q.Name)))
         {
             gw.Drops.Add(DropReason.PolicyDenied);
+            gw.Options.DebugLog?.Invoke($"denied DNS query for {string.Join(", ", msg.Questions.Select(q => q.Name))} (domain policy)");
             Reply(guestMac, guestIp, guestPort, Error(msg, DnsMessage.RcodeNxDomain));
             return;
         }
@@ -77,6 +78,7 @@ internal sealed class DnsForwarder(GatewayStack gw)
                 if (names.Any(gw.Policy.IsDomainDenied))
                 {
                     gw.Drops.Add(DropReason.PolicyDenied);
+                    gw.Options.DebugLog?.Invoke($"denied DNS answer naming {string.Join(", ", names.Where(gw.Policy.IsDomainDenied))} (domain policy)");
                     Reply(guestMac, guestIp, guestPort, Error(msg, DnsMessage.RcodeNxDomain));
                     return;
                 }

@@ -75,8 +75,13 @@ internal sealed partial class GatewayStack : SwitchPortBase
         if (dst == GatewayIp)
         {
             // Host access: only the ports the user listed, and only ever host loopback.
-            _ = protocol;
-            return Options.HostPorts.Contains(port) ? IPAddress.Loopback : null;
+            if (Options.HostPorts.Contains(port))
+            {
+                return IPAddress.Loopback;
+            }
+
+            Options.DebugLog?.Invoke($"denied {protocol.ToString().ToLowerInvariant()} to the host port {port} (not allowed with --host-port)");
+            return null;
         }
 
         if (InSubnet(dst) || dst == Ipv4Address.Broadcast)
@@ -86,7 +91,13 @@ internal sealed partial class GatewayStack : SwitchPortBase
         }
 
         var ip = dst.ToIPAddress();
-        return Policy.Allows(ip) ? ip : null;
+        if (Policy.Allows(ip))
+        {
+            return ip;
+        }
+
+        Options.DebugLog?.Invoke($"denied {protocol.ToString().ToLowerInvariant()} to {ip}{(port == 0 ? "" : ":" + port)} (egress policy)");
+        return null;
     }
 
     public override void Deliver(ReadOnlyMemory<byte> frame, SwitchPortBase? ingress)
