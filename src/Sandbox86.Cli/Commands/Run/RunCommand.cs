@@ -22,7 +22,7 @@ internal static class RunCommand
     private static readonly Option<string[]> CopyInOption = new("--copy-in") { Description = "Copy HOST:GUEST into the VM before the command (repeatable)" };
     private static readonly Option<string[]> CopyOutOption = new("--copy-out") { Description = "Copy GUEST:HOST out of the VM after the command (repeatable)" };
     private static readonly Option<long?> OutputCapOption = new("--output-cap") { Description = "Truncate stdout+stderr beyond this many bytes" };
-    private static readonly Argument<string[]> CommandArgument = new("command") { Description = "Command and arguments (after --)", Arity = ArgumentArity.OneOrMore };
+    private static readonly Argument<string[]> CommandArgument = new("command") { Description = "Command and arguments (after --); default: the image's own Cmd (OCI images)", Arity = ArgumentArity.ZeroOrMore };
 
     public static Command Create()
     {
@@ -51,6 +51,14 @@ internal static class RunCommand
         var tty = parse.GetValue(TtyOption);
         var interactive = parse.GetValue(InteractiveOption) || tty;
         var image = ImageStore.Default.Open(parse.GetValue(ImageOption)!);
+        // Like 'docker run IMAGE [ARGS]': the image's entrypoint, then the arguments or its default command.
+        var entrypoint = image.Manifest.Config?.Entrypoint ?? [];
+        argv = [.. entrypoint, .. argv.Length > 0 ? argv : image.Manifest.Config?.Cmd ?? []];
+        if (argv.Length == 0)
+        {
+            throw new UsageException($"no command given, and image '{image.Name}' has no default command: sandbox86 run -- CMD ARGS...");
+        }
+
         var environment = GuestEnvironment.Build(image.Manifest.Config, parse.GetValue(EnvOption) ?? []);
         var options = MachineFlags.ToOptions(parse);
         var network = NetworkFlags.Parse(parse);

@@ -68,5 +68,5 @@ public sealed partial class ImageBuilder
 
     private static ImageRunConfig? ToRunConfig(OciImageConfig? config) => config is null
         ? null
-        : new ImageRunConfig { Env = config.Env, Cmd = config.Cmd, WorkingDir = config.WorkingDir, User = config.User };
+        : new ImageRunConfig { Env = config.Env, Cmd = config.Cmd, Entrypoint = config.Entrypoint, WorkingDir = config.WorkingDir, User = config.User };
 }

@@ -53,6 +53,8 @@ public sealed record ImageRunConfig
 {
     public IReadOnlyList<string> Env { get; init; } = [];
     public IReadOnlyList<string> Cmd { get; init; } = [];
+    /// <summary>Prefixed to the command, like Docker's ENTRYPOINT: <c>run IMAGE -- ARGS</c> runs Entrypoint + ARGS.</summary>
+    public IReadOnlyList<string> Entrypoint { get; init; } = [];
     public string? WorkingDir { get; init; }
     public string? User { get; init; }
 }
