@@ -16,7 +16,7 @@ internal static class CliRunner
     /// SIGINT's default disposition: a test run launched in the background inherits SIGINT as ignored,
     /// and a Ctrl+C test needs the CLI to see the signal the way a terminal delivers it.
     /// </summary>
-    public static Process Start(IEnumerable<string> args, bool redirectStdin = false, bool defaultSigint = false)
+    public static Process Start(IEnumerable<string> args, bool redirectStdin = false, bool defaultSigint = false, IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo(defaultSigint ? "python3" : "dotnet")
         {
@@ -38,6 +38,11 @@ internal static class CliRunner
         }
 
         psi.Environment["SANDBOX86_ROOT"] = SandboxPaths.RepoRoot;
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[key] = value;
+        }
+
         var process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start the CLI");
         if (!redirectStdin)
         {
@@ -47,10 +52,10 @@ internal static class CliRunner
         return process;
     }
 
-    public static async Task<CliResult> RunAsync(IEnumerable<string> args, string? stdin = null, TimeSpan? timeout = null)
+    public static async Task<CliResult> RunAsync(IEnumerable<string> args, string? stdin = null, TimeSpan? timeout = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var clock = Stopwatch.StartNew();
-        using var process = Start(args, redirectStdin: stdin is not null);
+        using var process = Start(args, redirectStdin: stdin is not null, environment: environment);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (stdin is not null)

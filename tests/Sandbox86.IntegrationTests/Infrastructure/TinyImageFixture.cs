@@ -40,6 +40,19 @@ public sealed class TinyImageFixture : IAsyncLifetime
             }
         }
 
+        // No VM of this run is alive any more: its retired copies and lock files can go at once.
+        foreach (var leftover in Directory.EnumerateFileSystemEntries(ImageStore.Default.Root, ".it-*"))
+        {
+            if (Directory.Exists(leftover))
+            {
+                ImageStore.TryDeleteDirectory(leftover);
+            }
+            else
+            {
+                File.Delete(leftover);
+            }
+        }
+
         return Task.CompletedTask;
     }
 }

@@ -34,7 +34,7 @@ internal static class BootCommand
 
     private static async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
     {
-        var image = ImageStore.Default.Open(parse.GetValue(ImageArgument)!);
+        var image = await ImageResolver.OpenAsync(parse.GetValue(ImageArgument)!, cancellationToken);
         var save = parse.GetValue(SaveOption);
         var serial = parse.GetValue(SerialOption);
         var options = MachineFlags.ToOptions(parse) with

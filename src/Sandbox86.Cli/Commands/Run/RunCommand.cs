@@ -50,7 +50,7 @@ internal static class RunCommand
 
         var tty = parse.GetValue(TtyOption);
         var interactive = parse.GetValue(InteractiveOption) || tty;
-        var image = ImageStore.Default.Open(parse.GetValue(ImageOption)!);
+        var image = await ImageResolver.OpenAsync(parse.GetValue(ImageOption)!, cancellationToken);
         // Like 'docker run IMAGE [ARGS]': the image's entrypoint, then the arguments or its default command.
         var entrypoint = image.Manifest.Config?.Entrypoint ?? [];
         argv = [.. entrypoint, .. argv.Length > 0 ? argv : image.Manifest.Config?.Cmd ?? []];
