@@ -86,7 +86,7 @@ public sealed partial class Machine : IAsyncDisposable
         var earlyWorker = WorkerProcess.StartAsync(cancellationToken);
         try
         {
-            string? state = null;
+            SnapshotRef? state = null;
             if (options.StatePath is not null)
             {
                 state = Snapshots.ValidateExplicit(image, options.StatePath, memory);
@@ -153,13 +153,13 @@ public sealed partial class Machine : IAsyncDisposable
         return memory;
     }
 
-    internal static async Task<Machine> LaunchAsync(StoredImage image, int memoryMb, string? statePath, MachineOptions options,
+    internal static async Task<Machine> LaunchAsync(StoredImage image, int memoryMb, SnapshotRef? state, MachineOptions options,
         CancellationToken cancellationToken, Task<WorkerProcess>? startedWorker = null)
     {
         HostFirmware.Require();
         // v86 can decompress a zstd state itself, but native libzstd is ~6x faster than its wasm one
         // (measured: 370 ms of a 256 MB restore); do it while the worker loads.
-        var rawState = statePath is null ? null : Task.Run(() => RawState.Decompress(statePath, memoryMb), cancellationToken);
+        var rawState = state is null ? null : Task.Run(() => RawState.Decompress(state, memoryMb), cancellationToken);
         WorkerProcess worker;
         try
         {
@@ -191,25 +191,14 @@ public sealed partial class Machine : IAsyncDisposable
 
         var agentStream = new AgentChannelStream(worker);
         var agent = new AgentClient(agentStream);
-        var machine = new Machine(image, memoryMb, worker, agentStream, agent, serialTail, statePath is not null);
+        var machine = new Machine(image, memoryMb, worker, agentStream, agent, serialTail, state is not null);
         try
         {
-            await worker.StartVmAsync(new WorkerStartConfig
-            {
-                Bios = HostFirmware.Bios,
-                VgaBios = HostFirmware.VgaBios,
-                MemoryMb = memoryMb,
-                Kernel = image.KernelPath,
-                Initrd = image.InitrdPath,
-                Cmdline = image.Manifest.Cmdline,
-                FsIndex = image.FsIndexPath,
-                ChunkDir = image.ChunkDirectory,
-                RelayUrl = options.RelayUrl,
-            }, rawState, cancellationToken);
+            await worker.StartVmAsync(WorkerStartConfig.For(image, memoryMb) with { RelayUrl = options.RelayUrl }, rawState, cancellationToken);
             await RawState.DeleteQuietlyAsync(rawState);
 
-            Util.PhaseTrace.Mark(statePath is null ? "vm booting" : "vm restored");
-            var timeout = statePath is null ? options.BootTimeout : options.RestoreTimeout;
+            Util.PhaseTrace.Mark(state is null ? "vm booting" : "vm restored");
+            var timeout = state is null ? options.BootTimeout : options.RestoreTimeout;
             using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeoutCts.CancelAfter(timeout);
             try
@@ -218,7 +207,7 @@ public sealed partial class Machine : IAsyncDisposable
                 if (await Task.WhenAny(ready, panic.Task) != ready)
                 {
                     await Task.Delay(300, cancellationToken);
-                    throw new MachineException($"the guest kernel panicked during {(statePath is null ? "boot" : "restore")}: {LastLine(serialTail.ToString())}");
+                    throw new MachineException($"the guest kernel panicked during {(state is null ? "boot" : "restore")}: {LastLine(serialTail.ToString())}");
                 }
 
                 await ready;
@@ -226,11 +215,11 @@ public sealed partial class Machine : IAsyncDisposable
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                throw new MachineException($"the guest agent did not answer within {timeout.TotalSeconds:0}s after {(statePath is null ? "boot" : "restore")}; " +
+                throw new MachineException($"the guest agent did not answer within {timeout.TotalSeconds:0}s after {(state is null ? "boot" : "restore")}; " +
                     $"last console output: {LastLine(serialTail.ToString())}");
             }
 
-            if (statePath is not null)
+            if (state is not null)
             {
                 // A restored guest wakes with the clock and entropy pool of the moment it was saved.
                 // The agent handles requests in order, so anything the caller sends next runs after

@@ -8,15 +8,16 @@ internal static class RawState
     /// <summary>A state holds guest RAM plus device state; anything far beyond the RAM size is not a state.</summary>
     private const long DeviceStateAllowance = 64L * 1024 * 1024;
 
-    public static string Decompress(string statePath, int memoryMb)
+    public static string Decompress(SnapshotRef state, int memoryMb)
     {
+        var statePath = state.Path;
         var directory = Directory.Exists("/dev/shm") ? "/dev/shm" : Util.SandboxPaths.Temp;
         Directory.CreateDirectory(directory);
         var raw = Path.Combine(directory, $"sandbox86-state-{Environment.ProcessId}-{Guid.NewGuid():N}.raw");
         try
         {
             var compressed = File.ReadAllBytes(statePath);
-            Snapshots.RequireDigest(statePath, compressed);
+            Snapshots.RequireDigest(state, compressed);
             if (!Zstd.IsZstdFrame(compressed))
             {
                 throw new MachineException($"snapshot {statePath} is not zstd-compressed");
@@ -26,8 +27,9 @@ internal static class RawState
             File.WriteAllBytes(raw, bytes);
             return raw;
         }
-        catch (Images.ImageException e)
+        catch (Exception e) when (e is InvalidDataException or InvalidOperationException)
         {
+            // Zstd reports a bad frame with these; the caller needs a MachineException to fall back.
             Util.AtomicFile.TryDelete(raw);
             throw new MachineException($"snapshot {statePath} is corrupt: {e.Message}", e);
         }

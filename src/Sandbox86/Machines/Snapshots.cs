@@ -37,7 +37,7 @@ internal static class Snapshots
     }
 
     /// <summary>Checks an explicitly given state against the image; throws a clear error when it does not belong.</summary>
-    public static string ValidateExplicit(StoredImage image, string statePath, int memoryMb)
+    public static SnapshotRef ValidateExplicit(StoredImage image, string statePath, int memoryMb)
     {
         if (!File.Exists(statePath))
         {
@@ -55,37 +55,36 @@ internal static class Snapshots
             throw new MachineException($"snapshot {statePath} was saved with --memory {info.MemoryMb}, not {memoryMb}");
         }
 
-        return statePath;
+        return new SnapshotRef(statePath, info);
     }
 
-    public static async Task<string> EnsureBootSnapshotAsync(StoredImage image, int memoryMb, MachineOptions options, CancellationToken cancellationToken)
+    public static async Task<SnapshotRef> EnsureBootSnapshotAsync(StoredImage image, int memoryMb, MachineOptions options, CancellationToken cancellationToken)
     {
         var path = image.BootSnapshotPath(memoryMb);
-        if (IsValid(image, path, memoryMb, options))
+        if (LoadValid(image, path, memoryMb, options) is { } existing)
         {
-            return path;
+            return existing;
         }
 
         Directory.CreateDirectory(image.SnapshotDirectory);
         var lockPath = Path.Combine(image.SnapshotDirectory, $".boot-{memoryMb}m.lock");
         using var fileLock = await Util.FileLock.AcquireAsync(lockPath, TimeSpan.FromMinutes(10),
             () => options.Log?.Invoke("waiting for another process to finish the boot snapshot"), cancellationToken);
-        if (IsValid(image, path, memoryMb, options))
+        if (LoadValid(image, path, memoryMb, options) is { } madeMeanwhile)
         {
-            return path;
+            return madeMeanwhile;
         }
 
         options.Log?.Invoke($"creating the boot snapshot for '{image.Name}' ({memoryMb} MB): one cold boot, once");
         await using var machine = await Machine.LaunchAsync(image, memoryMb, null, options, cancellationToken);
-        await SaveAsync(machine, path, cancellationToken);
-        return path;
+        return new SnapshotRef(path, await SaveAsync(machine, path, cancellationToken));
     }
 
-    private static bool IsValid(StoredImage image, string path, int memoryMb, MachineOptions options)
+    private static SnapshotRef? LoadValid(StoredImage image, string path, int memoryMb, MachineOptions options)
     {
         if (!File.Exists(path))
         {
-            return false;
+            return null;
         }
 
         var info = ReadSidecar(path);
@@ -95,10 +94,10 @@ internal static class Snapshots
         {
             options.Log?.Invoke($"the boot snapshot {Path.GetFileName(path)} is stale or corrupt: discarding it (cold boot)");
             Discard(image, memoryMb);
-            return false;
+            return null;
         }
 
-        return true;
+        return new SnapshotRef(path, info);
     }
 
     public static void Discard(StoredImage image, int memoryMb)
@@ -108,13 +107,12 @@ internal static class Snapshots
         Util.AtomicFile.TryDelete(path);
     }
 
-    /// <summary>Checks bytes already read against the sidecar's digest (a state without a sidecar is refused earlier).</summary>
-    public static void RequireDigest(string path, ReadOnlySpan<byte> compressed)
+    /// <summary>Checks bytes already read against the digest its sidecar recorded.</summary>
+    public static void RequireDigest(SnapshotRef state, ReadOnlySpan<byte> compressed)
     {
-        var info = ReadSidecar(path) ?? throw new MachineException($"snapshot {path} has no readable sidecar");
-        if (compressed.Length != info.CompressedBytes || "sha256:" + Convert.ToHexStringLower(SHA256.HashData(compressed)) != info.Digest)
+        if (compressed.Length != state.Info.CompressedBytes || "sha256:" + Convert.ToHexStringLower(SHA256.HashData(compressed)) != state.Info.Digest)
         {
-            throw new MachineException($"snapshot {path} is corrupt or truncated (digest mismatch)");
+            throw new MachineException($"snapshot {state.Path} is corrupt or truncated (digest mismatch)");
         }
     }
 

@@ -11,17 +11,7 @@ internal static class BootWithoutAgent
     {
         var worker = await WorkerProcess.StartAsync(CancellationToken.None);
         worker.SerialReceived += onSerial;
-        await worker.StartVmAsync(new WorkerStartConfig
-        {
-            Bios = HostFirmware.Bios,
-            VgaBios = HostFirmware.VgaBios,
-            MemoryMb = image.Manifest.MemoryMb,
-            Kernel = image.KernelPath,
-            Initrd = image.InitrdPath,
-            Cmdline = image.Manifest.Cmdline,
-            FsIndex = image.FsIndexPath,
-            ChunkDir = image.ChunkDirectory,
-        }, null, CancellationToken.None);
+        await worker.StartVmAsync(WorkerStartConfig.For(image, image.Manifest.MemoryMb), null, CancellationToken.None);
         return worker;
     }
 }

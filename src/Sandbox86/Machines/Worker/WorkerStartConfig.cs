@@ -21,4 +21,17 @@ internal sealed record WorkerStartConfig
 
     /// <summary>Restore a state (sent later by <see cref="WorkerProcess.StartVmAsync"/>) instead of booting.</summary>
     [JsonPropertyName("restore")] public bool Restore { get; init; }
+
+    /// <summary>The v86 configuration for booting or restoring <paramref name="image"/> with the given RAM.</summary>
+    public static WorkerStartConfig For(Images.Store.StoredImage image, int memoryMb) => new()
+    {
+        Bios = HostFirmware.Bios,
+        VgaBios = HostFirmware.VgaBios,
+        MemoryMb = memoryMb,
+        Kernel = image.KernelPath,
+        Initrd = image.InitrdPath,
+        Cmdline = image.Manifest.Cmdline,
+        FsIndex = image.FsIndexPath,
+        ChunkDir = image.ChunkDirectory,
+    };
 }
