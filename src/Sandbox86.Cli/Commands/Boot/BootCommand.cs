@@ -34,7 +34,6 @@ internal static class BootCommand
 
     private static async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
     {
-        var image = await ImageResolver.OpenAsync(parse.GetValue(ImageArgument)!, cancellationToken);
         var save = parse.GetValue(SaveOption);
         var serial = parse.GetValue(SerialOption);
         var options = MachineFlags.ToOptions(parse) with
@@ -43,6 +42,7 @@ internal static class BootCommand
             SerialOutput = serial ? SerialConsole.Print : null,
         };
         var network = NetworkFlags.Parse(parse);
+        var image = await ImageResolver.OpenAsync(parse.GetValue(ImageArgument)!, cancellationToken);
         await using var machine = await Machine.StartAsync(image, options, cancellationToken);
         await using var attachedNetwork = await NetworkFlags.AttachAsync(network, machine, cancellationToken);
         Console.Error.WriteLine($"sandbox86: {(machine.Restored ? "restored" : "booted")} '{image.Name}' in {machine.StartDuration.TotalSeconds:0.0}s");

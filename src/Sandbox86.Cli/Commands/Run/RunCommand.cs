@@ -50,6 +50,9 @@ internal static class RunCommand
 
         var tty = parse.GetValue(TtyOption);
         var interactive = parse.GetValue(InteractiveOption) || tty;
+        // All flags are checked before an image is opened (and possibly built on first use).
+        var options = MachineFlags.ToOptions(parse);
+        var network = NetworkFlags.Parse(parse);
         var image = await ImageResolver.OpenAsync(parse.GetValue(ImageOption)!, cancellationToken);
         // Like 'docker run IMAGE [ARGS]': the image's entrypoint, then the arguments or its default command.
         var entrypoint = image.Manifest.Config?.Entrypoint ?? [];
@@ -60,8 +63,6 @@ internal static class RunCommand
         }
 
         var environment = GuestEnvironment.Build(image.Manifest.Config, parse.GetValue(EnvOption) ?? []);
-        var options = MachineFlags.ToOptions(parse);
-        var network = NetworkFlags.Parse(parse);
 
         await using var machine = await Machine.StartAsync(image, options, cancellationToken);
         await using var attachedNetwork = await NetworkFlags.AttachAsync(network, machine, cancellationToken);

@@ -1,7 +1,10 @@
+using Sandbox86.Guest;
+
 namespace Sandbox86.Images.Build;
 
 /// <summary>
-/// The static i386 guest agent, built from <c>agent/</c> with <c>gcc -m32 -static</c> on first use.
+/// The static i386 guest agent that goes into every image, built by <see cref="AgentBinary"/> from
+/// <c>agent/</c> on first use, and its identity as recorded in image.json.
 /// </summary>
 internal static class GuestAgentBinary
 {
@@ -15,23 +18,23 @@ internal static class GuestAgentBinary
         return "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream))[..16];
     }
 
-    public static string OutputPath => Path.Combine(Util.SandboxPaths.RepoRoot, "agent", "out", "sandbox86-agent");
-
     public static async Task<string> EnsureBuiltAsync(CancellationToken cancellationToken)
     {
-        var script = Path.Combine(Util.SandboxPaths.RepoRoot, "agent", "build.sh");
-        if (!File.Exists(script))
+        var root = Util.SandboxPaths.RepoRoot;
+        if (!File.Exists(Path.Combine(root, "agent", "build.sh")))
         {
-            throw new ImageException($"agent sources not found at {script}");
+            throw new ImageException($"agent sources not found under {root} (set SANDBOX86_ROOT to the sandbox86 checkout)");
         }
 
-        // build.sh is idempotent and cheap when the binary is up to date.
-        await HostCommand.RunAsync("bash", [script], Path.GetDirectoryName(script), cancellationToken);
-        if (!File.Exists(OutputPath))
+        try
         {
-            throw new ImageException($"agent build did not produce {OutputPath}");
+            // build.sh is idempotent and cheap when the binary is up to date.
+            var path = await AgentBinary.EnsureBuiltAsync(root, cancellationToken);
+            return File.Exists(path) ? path : throw new ImageException($"agent build did not produce {path}");
         }
-
-        return OutputPath;
+        catch (InvalidOperationException e)
+        {
+            throw new ImageException(e.Message, e);
+        }
     }
 }

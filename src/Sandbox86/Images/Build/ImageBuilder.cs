@@ -84,8 +84,9 @@ public sealed partial class ImageBuilder
         var (tree, allWarnings, config, source) = await ImportRootfsAsync(options, chunks, cancellationToken);
         // Device nodes under /dev are expected in any real rootfs and harmless (devtmpfs provides them):
         // one summary line instead of one warning each.
-        var devNodes = allWarnings.Count(w => w.Contains(" /dev/", StringComparison.Ordinal) && w.Contains("device", StringComparison.Ordinal));
-        var warnings = allWarnings.Where(w => !(w.Contains(" /dev/", StringComparison.Ordinal) && w.Contains("device", StringComparison.Ordinal))).ToList();
+        static bool IsDevNode(string w) => w.Contains(" /dev/", StringComparison.Ordinal) && w.Contains("device", StringComparison.Ordinal);
+        var devNodes = allWarnings.Count(IsDevNode);
+        var warnings = allWarnings.Where(w => !IsDevNode(w)).ToList();
         if (devNodes > 0)
         {
             _progress.Detail($"skipped {devNodes} device nodes under /dev (the guest's devtmpfs provides them)");
@@ -100,8 +101,7 @@ public sealed partial class ImageBuilder
         RootfsFixups.Apply(tree, chunks, agentPath);
 
         _progress.Phase("index");
-        var referenced = tree.Walk().Where(e => e.Node.Kind == FsNodeKind.File).Select(e => e.Node.ChunkName!).ToHashSet(StringComparer.Ordinal);
-        chunks.RemoveUnreferenced(referenced);
+        chunks.RemoveUnreferenced(tree.ChunkNames());
         var indexPath = Path.Combine(buildDir, "fs.json");
         await using (var index = File.Create(indexPath))
         {

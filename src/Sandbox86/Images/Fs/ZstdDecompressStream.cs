@@ -5,7 +5,7 @@ namespace Sandbox86.Images.Fs;
 /// for chunks and layers too large to hold in memory. Corrupt or truncated input raises
 /// <see cref="InvalidDataException"/>.
 /// </summary>
-public sealed class ZstdDecompressStream : Stream
+public sealed class ZstdDecompressStream : Util.ReadOnlyStream
 {
     private readonly Stream _inner;
     private readonly bool _leaveOpen;
@@ -30,25 +30,6 @@ public sealed class ZstdDecompressStream : Stream
         }
 
         ZstdNative.InitDStream(_dstream);
-    }
-
-    /// <inheritdoc/>
-    public override bool CanRead => true;
-
-    /// <inheritdoc/>
-    public override bool CanSeek => false;
-
-    /// <inheritdoc/>
-    public override bool CanWrite => false;
-
-    /// <inheritdoc/>
-    public override long Length => throw new NotSupportedException();
-
-    /// <inheritdoc/>
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
     }
 
     /// <inheritdoc/>
@@ -122,20 +103,6 @@ public sealed class ZstdDecompressStream : Stream
             }
         }
     }
-
-    /// <inheritdoc/>
-    public override void Flush()
-    {
-    }
-
-    /// <inheritdoc/>
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    /// <inheritdoc/>
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    /// <inheritdoc/>
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)

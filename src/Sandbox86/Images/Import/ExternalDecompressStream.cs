@@ -6,7 +6,7 @@ namespace Sandbox86.Images.Import;
 /// Runs "<c>tool -dc</c>" with the compressed bytes on stdin and reads stdout; a non-zero exit
 /// at the end of the output means corrupt input.
 /// </summary>
-internal sealed class ExternalDecompressStream : Stream
+internal sealed class ExternalDecompressStream : Util.ReadOnlyStream
 {
     private readonly Stream _source;
     private readonly Process _process;
@@ -56,20 +56,6 @@ internal sealed class ExternalDecompressStream : Stream
         });
     }
 
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
     public override int Read(byte[] buffer, int offset, int count)
     {
         var n = _process.StandardOutput.BaseStream.Read(buffer, offset, count);
@@ -87,16 +73,6 @@ internal sealed class ExternalDecompressStream : Stream
 
         return n;
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

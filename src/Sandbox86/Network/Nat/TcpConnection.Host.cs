@@ -130,10 +130,8 @@ internal sealed partial class TcpConnection
 
                     _sndBuf.Write(buf.AsSpan(0, n));
                     TrySend();
-                    if (_gw.Limiter.IsTotalExhausted)
+                    if (AbortIfTotalExhausted())
                     {
-                        _gw.Drops.Add(DropReason.LimitReached);
-                        Abort(sendReset: true);
                         return;
                     }
                 }
@@ -146,12 +144,31 @@ internal sealed partial class TcpConnection
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
         {
-            lock (_gw.Gate)
+            AbortAfterHostFailure(ct);
+        }
+    }
+
+    /// <summary>Called under the gate after accounting bytes: the network's total-byte limit ends the flow with a RST.</summary>
+    private bool AbortIfTotalExhausted()
+    {
+        if (!_gw.Limiter.IsTotalExhausted)
+        {
+            return false;
+        }
+
+        _gw.Drops.Add(DropReason.LimitReached);
+        Abort(sendReset: true);
+        return true;
+    }
+
+    /// <summary>The host socket failed under a pump: reset the guest unless the flow is already gone or being torn down.</summary>
+    private void AbortAfterHostFailure(CancellationToken ct)
+    {
+        lock (_gw.Gate)
+        {
+            if (State != TcpState.Closed && !ct.IsCancellationRequested)
             {
-                if (State != TcpState.Closed && !ct.IsCancellationRequested)
-                {
-                    Abort(sendReset: true);
-                }
+                Abort(sendReset: true);
             }
         }
     }
@@ -214,10 +231,8 @@ internal sealed partial class TcpConnection
                         SendAck();
                     }
 
-                    if (_gw.Limiter.IsTotalExhausted)
+                    if (AbortIfTotalExhausted())
                     {
-                        _gw.Drops.Add(DropReason.LimitReached);
-                        Abort(sendReset: true);
                         return;
                     }
                 }
@@ -230,13 +245,7 @@ internal sealed partial class TcpConnection
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
         {
-            lock (_gw.Gate)
-            {
-                if (State != TcpState.Closed && !ct.IsCancellationRequested)
-                {
-                    Abort(sendReset: true);
-                }
-            }
+            AbortAfterHostFailure(ct);
         }
     }
 

@@ -131,23 +131,9 @@ public sealed class ChunkStoreTests
     }
 
     /// <summary>Hands out bytes in small reads and cannot seek, like a tar entry of a compressed archive.</summary>
-    private sealed class TrickleStream(long length) : Stream
+    private sealed class TrickleStream(long length) : Sandbox86.Util.ReadOnlyStream
     {
         private long _position;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
 
         public override int Read(byte[] buffer, int offset, int count)
         {
@@ -160,16 +146,6 @@ public sealed class ChunkStoreTests
             _position += n;
             return n;
         }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     [Fact]
