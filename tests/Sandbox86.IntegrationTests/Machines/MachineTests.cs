@@ -55,7 +55,7 @@ public sealed class MachineTests
     }
 
     [Fact]
-    public async Task Exec_round_trip_of_true_is_fast_in_a_running_vm()
+    public async Task Exec_of_true_succeeds_and_a_missing_program_exits_127()
     {
         var image = DefaultImage.Open();
         await using var vm = await Machine.StartAsync(image, new MachineOptions(), CancellationToken.None);
