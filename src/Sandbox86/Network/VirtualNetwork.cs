@@ -39,7 +39,7 @@ public sealed class VirtualNetwork : IAsyncDisposable
         _switch.AttachGateway(_gateway);
         try
         {
-            _forwards = new ForwardManager(_gateway);
+            _forwards = new ForwardManager(_gateway.Context, options.Forwards, _gateway, _gateway.Emitter, _gateway.Tcp.OpenInbound);
         }
         catch
         {
@@ -47,7 +47,7 @@ public sealed class VirtualNetwork : IAsyncDisposable
             throw;
         }
 
-        _gateway.Forwards = _forwards;
+        _gateway.Udp.InboundReplies = _forwards.TryHandleGuestReply;
         _timer = _time.CreateTimer(_ => Poll(), null, PollInterval, PollInterval);
     }
 

@@ -6,66 +6,110 @@ using Sandbox86.Network.Wire;
 
 namespace Sandbox86.Network.Forwarding;
 
-/// <summary>Listens on the host for every <see cref="PortForward"/> and opens the matching flows into the guest.</summary>
+/// <summary>
+/// Listens on the host for every <see cref="PortForward"/> and opens the matching flows into the guest. The
+/// constructor binds every listener or none: when one port is taken, those already bound are closed before the
+/// error escapes, so a failed network leaves no half-bound host ports behind.
+/// </summary>
 internal sealed class ForwardManager : IDisposable
 {
-    private readonly GatewayStack _gw;
+    /// <summary>How often the ARP request for a forward's guest is repeated, and for how long the forward waits.</summary>
+    internal static readonly TimeSpan ArpRetryInterval = TimeSpan.FromMilliseconds(50);
+    internal const int ArpAttempts = 20;
+    private const int ArpRequestEvery = 5;
+
+    private readonly GatewayContext _ctx;
+    private readonly IGuestResolver _guests;
+    private readonly IFrameEmitter _emit;
+    private readonly Action<Socket, Ipv4Address, MacAddress, ushort> _openTcp;
     private readonly List<Socket> _listeners = [];
     private readonly Dictionary<ushort, (Socket Socket, EndPoint Peer)> _udpPeers = [];
     private readonly Dictionary<(Socket, EndPoint), ushort> _udpPorts = [];
     private readonly CancellationTokenSource _cts = new();
     private ushort _nextUdpPort = 30000;
+    private int _disposed;
 
-    public ForwardManager(GatewayStack gw)
+    /// <param name="ctx">Addresses, clock, drop counters and lock.</param>
+    /// <param name="forwards">The forwards to bind.</param>
+    /// <param name="guests">Finds the guest address and MAC a forward goes to.</param>
+    /// <param name="emit">Sends the inbound UDP datagrams.</param>
+    /// <param name="openTcp">Opens an inbound TCP connection into the guest for an accepted host socket (under the lock).</param>
+    public ForwardManager(GatewayContext ctx, IReadOnlyList<PortForward> forwards, IGuestResolver guests, IFrameEmitter emit,
+        Action<Socket, Ipv4Address, MacAddress, ushort> openTcp)
     {
-        _gw = gw;
-        foreach (var f in gw.Options.Forwards)
+        _ctx = ctx;
+        _guests = guests;
+        _emit = emit;
+        _openTcp = openTcp;
+        try
         {
-            var ep = new IPEndPoint(f.HostAddress, f.HostPort);
-            if (f.Protocol == TransportProtocol.Tcp)
+            foreach (var f in forwards)
             {
-                var s = new Socket(ep.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-                s.Bind(ep);
-                s.Listen(128);
-                _listeners.Add(s);
-                Endpoints.Add(f with { HostPort = ((IPEndPoint)s.LocalEndPoint!).Port }, (IPEndPoint)s.LocalEndPoint!);
-                _ = AcceptAsync(s, f);
+                _listeners.Add(Bind(f));
             }
-            else
-            {
-                var s = new Socket(ep.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-                s.Bind(ep);
-                _listeners.Add(s);
-                Endpoints.Add(f with { HostPort = ((IPEndPoint)s.LocalEndPoint!).Port }, (IPEndPoint)s.LocalEndPoint!);
-                _ = ReceiveUdpAsync(s, f);
-            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+
+        // Loops start only once every listener is bound: nothing runs for a network that failed to start.
+        for (var i = 0; i < forwards.Count; i++)
+        {
+            _ = forwards[i].Protocol == TransportProtocol.Tcp ? AcceptAsync(_listeners[i], forwards[i]) : ReceiveUdpAsync(_listeners[i], forwards[i]);
         }
     }
 
     public Dictionary<PortForward, IPEndPoint> Endpoints { get; } = [];
 
-    private Ipv4Address GuestIp(PortForward f) =>
-        f.GuestAddress is { } a ? Ipv4Address.From(a)
-        : _gw.Dhcp.Leases.Values.DefaultIfEmpty(Ipv4Address.From(_gw.Options.FirstGuest)).Min(x => x.Value) is var v ? new Ipv4Address(v) : default;
-
-    private async Task<MacAddress?> ResolveAsync(Ipv4Address ip)
+    private Socket Bind(PortForward f)
     {
-        for (var i = 0; i < 20; i++)
+        var ep = new IPEndPoint(f.HostAddress, f.HostPort);
+        var tcp = f.Protocol == TransportProtocol.Tcp;
+        var s = tcp
+            ? new Socket(ep.AddressFamily, SocketType.Stream, ProtocolType.Tcp)
+            : new Socket(ep.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
         {
-            if (_gw.TryGetMac(ip, out var mac))
+            s.Bind(ep);
+            if (tcp)
+            {
+                s.Listen(128);
+            }
+        }
+        catch
+        {
+            s.Dispose();
+            throw;
+        }
+
+        var bound = (IPEndPoint)s.LocalEndPoint!;
+        Endpoints.Add(f with { HostPort = bound.Port }, bound);
+        return s;
+    }
+
+    private Ipv4Address GuestIp(PortForward f) => f.GuestAddress is { } a ? Ipv4Address.From(a) : _guests.DefaultGuest;
+
+    /// <summary>Waits for the guest's MAC on the network's clock, asking again every few intervals.</summary>
+    internal async Task<MacAddress?> ResolveAsync(Ipv4Address ip, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < ArpAttempts; i++)
+        {
+            if (_guests.TryGetMac(ip, out var mac))
             {
                 return mac;
             }
 
-            lock (_gw.Gate)
+            if (i % ArpRequestEvery == 0)
             {
-                if (i % 5 == 0)
+                lock (_ctx.Gate)
                 {
-                    _gw.SendArpRequest(ip);
+                    _guests.RequestMac(ip);
                 }
             }
 
-            await Task.Delay(50, _cts.Token).ConfigureAwait(false);
+            await Task.Delay(ArpRetryInterval, _ctx.Time, cancellationToken).ConfigureAwait(false);
         }
 
         return null;
@@ -79,21 +123,21 @@ internal sealed class ForwardManager : IDisposable
             {
                 var s = await listener.AcceptAsync(_cts.Token).ConfigureAwait(false);
                 Ipv4Address ip;
-                lock (_gw.Gate)
+                lock (_ctx.Gate)
                 {
                     ip = GuestIp(f);
                 }
 
-                if (await ResolveAsync(ip).ConfigureAwait(false) is not { } mac)
+                if (await ResolveAsync(ip, _cts.Token).ConfigureAwait(false) is not { } mac)
                 {
-                    _gw.Drops.Add(DropReason.NoRoute);
+                    _ctx.Drops.Add(DropReason.NoRoute);
                     s.Dispose();
                     continue;
                 }
 
-                lock (_gw.Gate)
+                lock (_ctx.Gate)
                 {
-                    _gw.Tcp.OpenInbound(s, ip, mac, (ushort)f.GuestPort);
+                    _openTcp(s, ip, mac, (ushort)f.GuestPort);
                 }
             }
         }
@@ -112,18 +156,18 @@ internal sealed class ForwardManager : IDisposable
             {
                 var r = await s.ReceiveFromAsync(buf, SocketFlags.None, any, _cts.Token).ConfigureAwait(false);
                 Ipv4Address ip;
-                lock (_gw.Gate)
+                lock (_ctx.Gate)
                 {
                     ip = GuestIp(f);
                 }
 
-                if (r.ReceivedBytes > _gw.Options.Mtu - 28 || await ResolveAsync(ip).ConfigureAwait(false) is not { } mac)
+                if (r.ReceivedBytes > _ctx.MaxUdpPayload || await ResolveAsync(ip, _cts.Token).ConfigureAwait(false) is not { } mac)
                 {
-                    _gw.Drops.Add(DropReason.NoRoute);
+                    _ctx.Drops.Add(DropReason.NoRoute);
                     continue;
                 }
 
-                lock (_gw.Gate)
+                lock (_ctx.Gate)
                 {
                     if (!_udpPorts.TryGetValue((s, r.RemoteEndPoint), out var port))
                     {
@@ -137,7 +181,7 @@ internal sealed class ForwardManager : IDisposable
                         _udpPeers[port] = (s, r.RemoteEndPoint);
                     }
 
-                    _gw.SendUdp(mac, _gw.GatewayIp, port, ip, (ushort)f.GuestPort, buf.AsSpan(0, r.ReceivedBytes));
+                    _emit.SendUdp(mac, _ctx.GatewayIp, port, ip, (ushort)f.GuestPort, buf.AsSpan(0, r.ReceivedBytes));
                 }
             }
         }
@@ -149,7 +193,7 @@ internal sealed class ForwardManager : IDisposable
     /// <summary>A guest datagram to gateway:port that answers an inbound UDP forward.</summary>
     public bool TryHandleGuestReply(FlowKey key, ReadOnlySpan<byte> data)
     {
-        if (key.RemoteIp != _gw.GatewayIp || !_udpPeers.TryGetValue(key.RemotePort, out var peer))
+        if (key.RemoteIp != _ctx.GatewayIp || !_udpPeers.TryGetValue(key.RemotePort, out var peer))
         {
             return false;
         }
@@ -160,7 +204,7 @@ internal sealed class ForwardManager : IDisposable
         }
         catch (SocketException)
         {
-            _gw.Drops.Add(DropReason.NoRoute);
+            _ctx.Drops.Add(DropReason.NoRoute);
         }
 
         return true;
@@ -168,6 +212,11 @@ internal sealed class ForwardManager : IDisposable
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _cts.Cancel();
         foreach (var s in _listeners)
         {

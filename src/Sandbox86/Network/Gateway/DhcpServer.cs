@@ -7,7 +7,8 @@ namespace Sandbox86.Network.Gateway;
 /// DHCPv4 server (RFC 2131). Leases are keyed by the port a request arrived on, not by MAC, so clones of one
 /// snapshot (same MAC) each get a working address.
 /// </summary>
-internal sealed class DhcpServer(GatewayStack gw)
+internal sealed class DhcpServer(
+    GatewayContext ctx, IFrameEmitter emit, IReadOnlyList<StaticLease> staticLeases, Ipv4Address firstGuest, TimeSpan leaseTime)
 {
     private readonly Dictionary<string, Ipv4Address> _leases = [];
 
@@ -19,17 +20,17 @@ internal sealed class DhcpServer(GatewayStack gw)
     {
         if (!DhcpMessage.TryParse(data, out var msg, out var reason))
         {
-            gw.Drops.Add(reason);
+            ctx.Drops.Add(reason);
             return;
         }
 
         if (ingress is null || msg!.Op != DhcpMessage.BootRequest)
         {
-            gw.Drops.Add(DropReason.BadDhcp);
+            ctx.Drops.Add(DropReason.BadDhcp);
             return;
         }
 
-        if (msg.ServerIdentifier is { } sid && sid != gw.GatewayIp)
+        if (msg.ServerIdentifier is { } sid && sid != ctx.GatewayIp)
         {
             // The client chose another server.
             return;
@@ -38,7 +39,7 @@ internal sealed class DhcpServer(GatewayStack gw)
         var lease = Lease(ingress.Name);
         if (lease is not { } ip)
         {
-            gw.Drops.Add(DropReason.LimitReached);
+            ctx.Drops.Add(DropReason.LimitReached);
             return;
         }
 
@@ -65,21 +66,20 @@ internal sealed class DhcpServer(GatewayStack gw)
             TransactionId = msg.TransactionId,
             Flags = msg.Flags,
             YourIp = type == DhcpMessage.Nak || msg.MessageType == DhcpMessage.Inform ? Ipv4Address.Any : ip,
-            ServerIp = gw.GatewayIp,
+            ServerIp = ctx.GatewayIp,
             ClientMac = msg.ClientMac,
             MessageType = type,
-            ServerIdentifier = gw.GatewayIp,
-            SubnetMask = type == DhcpMessage.Nak ? null : gw.Mask,
-            Router = type == DhcpMessage.Nak ? null : gw.GatewayIp,
-            DnsServer = type == DhcpMessage.Nak ? null : gw.DnsIp,
-            LeaseSeconds = type == DhcpMessage.Nak ? null : (uint)gw.Options.LeaseTime.TotalSeconds,
-            Mtu = type == DhcpMessage.Nak ? null : (ushort)gw.Options.Mtu,
+            ServerIdentifier = ctx.GatewayIp,
+            SubnetMask = type == DhcpMessage.Nak ? null : ctx.Mask,
+            Router = type == DhcpMessage.Nak ? null : ctx.GatewayIp,
+            DnsServer = type == DhcpMessage.Nak ? null : ctx.DnsIp,
+            LeaseSeconds = type == DhcpMessage.Nak ? null : (uint)leaseTime.TotalSeconds,
+            Mtu = type == DhcpMessage.Nak ? null : (ushort)ctx.Mtu,
         };
         var payload = new byte[reply.Length];
         reply.Write(payload);
         // Broadcast at IP level: the client has no address yet; the frame goes only to the asking port.
-        var frame = FrameBuilder.Udp(eth.Source, GatewayStack.Mac, gw.GatewayIp, Ipv4Address.Broadcast, 67, 68, payload);
-        gw.Switch.FromGatewayTo(ingress, frame);
+        emit.SendUdpTo(ingress, eth.Source, ctx.GatewayIp, 67, Ipv4Address.Broadcast, 68, payload);
     }
 
     private Ipv4Address? Lease(string port)
@@ -89,16 +89,16 @@ internal sealed class DhcpServer(GatewayStack gw)
             return ip;
         }
 
-        if (gw.Options.StaticLeases.FirstOrDefault(s => s.PortName == port) is { } fixedLease)
+        if (staticLeases.FirstOrDefault(s => s.PortName == port) is { } fixedLease)
         {
             return _leases[port] = Ipv4Address.From(fixedLease.Address);
         }
 
-        var taken = _leases.Values.Concat(gw.Options.StaticLeases.Select(s => Ipv4Address.From(s.Address))).ToHashSet();
-        for (var candidate = Ipv4Address.From(gw.Options.FirstGuest); gw.InSubnet(candidate) && candidate != gw.SubnetBroadcast;
+        var taken = _leases.Values.Concat(staticLeases.Select(s => Ipv4Address.From(s.Address))).ToHashSet();
+        for (var candidate = firstGuest; ctx.InSubnet(candidate) && candidate != ctx.SubnetBroadcast;
             candidate = candidate.Offset(1))
         {
-            if (!taken.Contains(candidate) && candidate != gw.GatewayIp && candidate != gw.DnsIp)
+            if (!taken.Contains(candidate) && candidate != ctx.GatewayIp && candidate != ctx.DnsIp)
             {
                 return _leases[port] = candidate;
             }

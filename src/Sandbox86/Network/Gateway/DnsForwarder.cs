@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Sandbox86.Network.Policy;
 using Sandbox86.Network.Wire;
 
 namespace Sandbox86.Network.Gateway;
@@ -8,10 +9,10 @@ namespace Sandbox86.Network.Gateway;
 /// Forwards guest queries sent to the DNS address to the upstream resolver. Queries for denied domains get NXDOMAIN
 /// without leaving the host; A/AAAA answers are pinned to the names asked so domain rules can match them.
 /// </summary>
-internal sealed class DnsForwarder(GatewayStack gw)
+internal sealed class DnsForwarder(GatewayContext ctx, IFrameEmitter emit, IDomainPolicy domains, IPEndPoint? upstream)
 {
     private const int MaxInFlight = 256;
-    private readonly IPEndPoint? _upstream = gw.Options.UpstreamDns ?? ResolvConf.FirstNameserver();
+    private readonly IPEndPoint? _upstream = upstream;
     private int _inFlight;
 
     public void Handle(MacAddress guestMac, Ipv4Address guestIp, ushort guestPort, ReadOnlySpan<byte> query)
@@ -19,14 +20,12 @@ internal sealed class DnsForwarder(GatewayStack gw)
         if (!DnsMessage.TryParse(query, out var msg, out var reason) || (msg!.Flags & DnsMessage.FlagResponse) != 0
             || msg.Questions.Count == 0)
         {
-            gw.Drops.Add(reason == default ? DropReason.BadDns : reason);
+            ctx.Drops.Add(reason == default ? DropReason.BadDns : reason);
             return;
         }
 
-        if (msg.Questions.Any(q => gw.Policy.IsDomainDenied(q.Name)))
+        if (domains.DeniesQuery(msg.Questions.Select(q => q.Name).ToList()))
         {
-            gw.Drops.Add(DropReason.PolicyDenied);
-            gw.Options.DebugLog?.Invoke($"denied DNS query for {string.Join(", ", msg.Questions.Select(q => q.Name))} (domain policy)");
             Reply(guestMac, guestIp, guestPort, Error(msg, DnsMessage.RcodeNxDomain));
             return;
         }
@@ -38,7 +37,7 @@ internal sealed class DnsForwarder(GatewayStack gw)
                 Interlocked.Decrement(ref _inFlight);
             }
 
-            gw.Drops.Add(DropReason.LimitReached);
+            ctx.Drops.Add(DropReason.LimitReached);
             Reply(guestMac, guestIp, guestPort, Error(msg, 2));
             return;
         }
@@ -61,7 +60,7 @@ internal sealed class DnsForwarder(GatewayStack gw)
     {
         try
         {
-            using var cts = new CancellationTokenSource(gw.Options.DnsTimeout, gw.Time);
+            using var cts = new CancellationTokenSource(ctx.DnsTimeout, ctx.Time);
             using var socket = new Socket(_upstream!.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
             await socket.ConnectAsync(_upstream, cts.Token).ConfigureAwait(false);
             await socket.SendAsync(query, cts.Token).ConfigureAwait(false);
@@ -75,10 +74,8 @@ internal sealed class DnsForwarder(GatewayStack gw)
                 }
 
                 var names = answer.Questions.Select(q => q.Name).Concat(answer.Answers.Select(a => a.Name)).Distinct().ToList();
-                if (names.Any(gw.Policy.IsDomainDenied))
+                if (domains.DeniesAnswer(names))
                 {
-                    gw.Drops.Add(DropReason.PolicyDenied);
-                    gw.Options.DebugLog?.Invoke($"denied DNS answer naming {string.Join(", ", names.Where(gw.Policy.IsDomainDenied))} (domain policy)");
                     Reply(guestMac, guestIp, guestPort, Error(msg, DnsMessage.RcodeNxDomain));
                     return;
                 }
@@ -88,7 +85,7 @@ internal sealed class DnsForwarder(GatewayStack gw)
                     var addr = new IPAddress(a.Data.Span);
                     foreach (var name in names)
                     {
-                        gw.Policy.Pins.Pin(name, addr);
+                        domains.Pin(name, addr);
                     }
                 }
 
@@ -108,7 +105,7 @@ internal sealed class DnsForwarder(GatewayStack gw)
 
     private void Reply(MacAddress guestMac, Ipv4Address guestIp, ushort guestPort, ReadOnlySpan<byte> payload)
     {
-        if (payload.Length > gw.Options.Mtu - 28)
+        if (payload.Length > ctx.MaxUdpPayload)
         {
             // Too big for one datagram without fragments: truncate to the header and set TC so the guest retries on TCP.
             var tc = payload[..DnsMessage.HeaderLength].ToArray();
@@ -117,6 +114,6 @@ internal sealed class DnsForwarder(GatewayStack gw)
             payload = tc;
         }
 
-        gw.SendUdp(guestMac, gw.DnsIp, 53, guestIp, guestPort, payload);
+        emit.SendUdp(guestMac, ctx.DnsIp, 53, guestIp, guestPort, payload);
     }
 }

@@ -1,4 +1,3 @@
-using System.Net;
 using Sandbox86.Network.Forwarding;
 using Sandbox86.Network.Nat;
 using Sandbox86.Network.Policy;
@@ -9,96 +8,59 @@ namespace Sandbox86.Network.Gateway;
 
 /// <summary>
 /// The gateway port: answers ARP for the gateway and DNS addresses, ICMP echo, DHCP and DNS, and hands everything
-/// leaving the subnet to NAT. Every method runs under the network's lock.
+/// leaving the subnet to NAT. It parses and dispatches; the parts it composes get only what they use: the
+/// <see cref="GatewayContext"/>, the <see cref="IFrameEmitter"/>, the <see cref="IEgressRouter"/> (or its domain
+/// rules) and the <see cref="FlowLimiter"/>. Every method runs under the network's lock.
 /// </summary>
-internal sealed partial class GatewayStack : SwitchPortBase
+internal sealed class GatewayStack : SwitchPortBase, IGuestResolver
 {
     public static readonly MacAddress Mac = new(0x5255_0a00_0202);
 
     private readonly Dictionary<Ipv4Address, MacAddress> _arp = [];
+    private readonly Ipv4Address _firstGuest;
 
     public GatewayStack(NetworkOptions options, EthernetSwitch sw, TimeProvider time, DropCounters drops)
         : base("gateway")
     {
-        Options = options;
-        Switch = sw;
-        Time = time;
-        Drops = drops;
-        GatewayIp = Ipv4Address.From(options.Gateway);
-        DnsIp = Ipv4Address.From(options.Dns);
-        Mask = new Ipv4Address(options.PrefixLength == 0 ? 0 : uint.MaxValue << (32 - options.PrefixLength));
-        SubnetIp = new Ipv4Address(Ipv4Address.From(options.Subnet).Value & Mask.Value);
-        Policy = new EgressPolicy(options.Policy);
+        Context = GatewayContext.From(options, Mac, time, drops, sw.Gate);
+        Emitter = new FrameEmitter(sw, Mac);
+        Router = new EgressRouter(Context, new EgressPolicy(options.Policy), options.HostPorts, options.DebugLog);
         Limiter = new FlowLimiter(options.Limits, time);
-        Dhcp = new DhcpServer(this);
-        Dns = new DnsForwarder(this);
-        Tcp = new TcpNat(this);
-        Udp = new UdpNat(this);
-        Icmp = new IcmpProxy(this);
+        _firstGuest = Ipv4Address.From(options.FirstGuest);
+        Dhcp = new DhcpServer(Context, Emitter, options.StaticLeases, _firstGuest, options.LeaseTime);
+        Dns = new DnsForwarder(Context, Emitter, Router, options.UpstreamDns ?? ResolvConf.FirstNameserver());
+        Tcp = new TcpNat(Context, Emitter, Router, Limiter);
+        Udp = new UdpNat(Context, Emitter, Router, Limiter);
+        Icmp = new IcmpProxy(Context, Emitter, Router);
     }
 
-    public NetworkOptions Options { get; }
-    public EthernetSwitch Switch { get; }
-    public TimeProvider Time { get; }
-    public DropCounters Drops { get; }
-    public Ipv4Address GatewayIp { get; }
-    public Ipv4Address DnsIp { get; }
-    public Ipv4Address Mask { get; }
-    public Ipv4Address SubnetIp { get; }
-    public EgressPolicy Policy { get; }
+    public GatewayContext Context { get; }
+    public IFrameEmitter Emitter { get; }
+    public EgressRouter Router { get; }
     public FlowLimiter Limiter { get; }
     public DhcpServer Dhcp { get; }
     public DnsForwarder Dns { get; }
     public TcpNat Tcp { get; }
     public UdpNat Udp { get; }
     public IcmpProxy Icmp { get; }
-    public ForwardManager? Forwards { get; set; }
-    public object Gate => Switch.Gate;
-    public int Mss => Options.Mtu - 40;
 
-    public bool InSubnet(Ipv4Address a) => (a.Value & Mask.Value) == SubnetIp.Value;
+    private DropCounters Drops => Context.Drops;
+    private Ipv4Address GatewayIp => Context.GatewayIp;
+    private Ipv4Address DnsIp => Context.DnsIp;
 
-    public Ipv4Address SubnetBroadcast => new(SubnetIp.Value | ~Mask.Value);
+    public Ipv4Address DefaultGuest =>
+        new(Dhcp.Leases.Values.DefaultIfEmpty(_firstGuest).Min(x => x.Value));
 
     public bool TryGetMac(Ipv4Address ip, out MacAddress mac)
     {
-        lock (Gate)
+        lock (Context.Gate)
         {
             return _arp.TryGetValue(ip, out mac);
         }
     }
 
-    /// <summary>Maps the address a guest dialled to the host address the stack really connects to.</summary>
-    public IPAddress? HostTarget(Ipv4Address dst, int port, TransportProtocol protocol, out DropReason reason)
-    {
-        reason = DropReason.PolicyDenied;
-        if (dst == GatewayIp)
-        {
-            // Host access: only the ports the user listed, and only ever host loopback.
-            if (Options.HostPorts.Contains(port))
-            {
-                return IPAddress.Loopback;
-            }
-
-            Options.DebugLog?.Invoke($"denied {protocol.ToString().ToLowerInvariant()} to the host port {port} (not allowed with --host-port)");
-            return null;
-        }
-
-        if (InSubnet(dst) || dst == Ipv4Address.Broadcast)
-        {
-            reason = DropReason.NoRoute;
-            return null;
-        }
-
-        var ip = dst.ToIPAddress();
-        if (Policy.Allows(ip))
-        {
-            return ip;
-        }
-
-        Options.DebugLog?.Invoke($"denied {protocol.ToString().ToLowerInvariant()} to {ip}{(port == 0 ? "" : ":" + port)} (egress policy)");
-        return null;
-    }
+    public void RequestMac(Ipv4Address ip) =>
+        Emitter.SendArp(MacAddress.Broadcast, new ArpPacket(ArpPacket.Request, Mac, GatewayIp, default, ip));
 
     public override void Deliver(ReadOnlyMemory<byte> frame, SwitchPortBase? ingress)
     {
@@ -132,21 +94,16 @@ internal sealed partial class GatewayStack : SwitchPortBase
             return;
         }
 
-        if (InSubnet(arp.SenderIp) && arp.SenderIp != GatewayIp && arp.SenderIp != DnsIp && !arp.SenderMac.IsGroup)
+        if (Context.InSubnet(arp.SenderIp) && arp.SenderIp != GatewayIp && arp.SenderIp != DnsIp && !arp.SenderMac.IsGroup)
         {
             _arp[arp.SenderIp] = arp.SenderMac;
         }
 
         if (arp.Operation == ArpPacket.Request && (arp.TargetIp == GatewayIp || arp.TargetIp == DnsIp))
         {
-            var reply = new ArpPacket(ArpPacket.Reply, Mac, arp.TargetIp, arp.SenderMac, arp.SenderIp);
-            Switch.FromGateway(FrameBuilder.Arp(eth.Source, Mac, reply));
+            Emitter.SendArp(eth.Source, new ArpPacket(ArpPacket.Reply, Mac, arp.TargetIp, arp.SenderMac, arp.SenderIp));
         }
     }
-
-    /// <summary>Asks the subnet who has <paramref name="ip"/> (used before opening inbound forwards).</summary>
-    public void SendArpRequest(Ipv4Address ip) =>
-        Switch.FromGateway(FrameBuilder.Arp(MacAddress.Broadcast, Mac, new ArpPacket(ArpPacket.Request, Mac, GatewayIp, default, ip)));
 
     private void HandleIpv4(in EthernetHeader eth, ReadOnlySpan<byte> p, SwitchPortBase? ingress)
     {
@@ -157,7 +114,7 @@ internal sealed partial class GatewayStack : SwitchPortBase
         }
 
         var payload = p.Slice(hl, ip.PayloadLength);
-        if (InSubnet(ip.Source) && ip.Source != GatewayIp && ip.Source != DnsIp)
+        if (Context.InSubnet(ip.Source) && ip.Source != GatewayIp && ip.Source != DnsIp)
         {
             _arp[ip.Source] = eth.Source;
         }
@@ -229,8 +186,8 @@ internal sealed partial class GatewayStack : SwitchPortBase
             return;
         }
 
-        if (ip.Destination == DnsIp || ip.Destination == SubnetBroadcast || ip.Destination == Ipv4Address.Broadcast
-            || (InSubnet(ip.Destination) && ip.Destination != GatewayIp))
+        if (ip.Destination == DnsIp || ip.Destination == Context.SubnetBroadcast || ip.Destination == Ipv4Address.Broadcast
+            || (Context.InSubnet(ip.Destination) && ip.Destination != GatewayIp))
         {
             Drops.Add(DropReason.NoRoute);
             return;
@@ -249,19 +206,10 @@ internal sealed partial class GatewayStack : SwitchPortBase
 
         if (ip.Destination == GatewayIp || ip.Destination == DnsIp)
         {
-            SendIcmp(eth.Source, ip.Destination, ip.Source, new IcmpHeader(IcmpHeader.EchoReply, 0, icmp.Identifier, icmp.Sequence), data);
+            Emitter.SendIcmp(eth.Source, ip.Destination, ip.Source, new IcmpHeader(IcmpHeader.EchoReply, 0, icmp.Identifier, icmp.Sequence), data);
             return;
         }
 
         Icmp.Handle(eth.Source, ip, icmp, data);
     }
-
-    public void SendIcmp(MacAddress guestMac, Ipv4Address from, Ipv4Address to, in IcmpHeader icmp, ReadOnlySpan<byte> data) =>
-        Switch.FromGateway(FrameBuilder.Icmp(guestMac, Mac, from, to, icmp, data));
-
-    public void SendUdp(MacAddress guestMac, Ipv4Address from, ushort fromPort, Ipv4Address to, ushort toPort, ReadOnlySpan<byte> data) =>
-        Switch.FromGateway(FrameBuilder.Udp(guestMac, Mac, from, to, fromPort, toPort, data));
-
-    public void SendTcp(MacAddress guestMac, Ipv4Address from, Ipv4Address to, in TcpHeader tcp, ReadOnlySpan<byte> data) =>
-        Switch.FromGateway(FrameBuilder.Tcp(guestMac, Mac, from, to, tcp, data));
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Sandbox86.Network.Gateway;
+using Sandbox86.Network.Policy;
 using Sandbox86.Network.Wire;
 
 namespace Sandbox86.Network.Nat;
@@ -9,17 +10,23 @@ namespace Sandbox86.Network.Nat;
 /// Guest echo requests to the outside go through an unprivileged ping socket when the host allows them
 /// (<c>net.ipv4.ping_group_range</c>); otherwise, or when policy denies, the guest gets destination unreachable.
 /// </summary>
-internal sealed class IcmpProxy(GatewayStack gw)
+internal sealed class IcmpProxy(GatewayContext ctx, IFrameEmitter emit, IEgressRouter router)
 {
     private const int MaxInFlight = 64;
     private int _inFlight;
 
     public void Handle(MacAddress guestMac, in Ipv4Header ip, in IcmpHeader icmp, ReadOnlySpan<byte> data)
     {
-        var target = gw.HostTarget(ip.Destination, 0, TransportProtocol.Udp, out var reason);
-        if (target is null || ip.Destination == gw.GatewayIp)
+        // Port 0 under the UDP rules: echo has no port, so host access (gateway:PORT) never matches it.
+        var route = router.Route(ip.Destination, 0, TransportProtocol.Udp);
+        if (route.Kind != EgressRouteKind.Internet || route.Target is not { } target)
         {
-            gw.Drops.Add(reason);
+            if (route.Kind != EgressRouteKind.Denied)
+            {
+                // Only echo to the outside is proxied; the router counts its own denials.
+                ctx.Drops.Add(DropReason.PolicyDenied);
+            }
+
             Unreachable(guestMac, ip, icmp, data, 13);
             return;
         }
@@ -31,7 +38,7 @@ internal sealed class IcmpProxy(GatewayStack gw)
         }
         catch (SocketException)
         {
-            gw.Drops.Add(DropReason.Unsupported);
+            ctx.Drops.Add(DropReason.Unsupported);
             Unreachable(guestMac, ip, icmp, data, 1);
             return;
         }
@@ -40,7 +47,7 @@ internal sealed class IcmpProxy(GatewayStack gw)
         {
             Interlocked.Decrement(ref _inFlight);
             socket.Dispose();
-            gw.Drops.Add(DropReason.LimitReached);
+            ctx.Drops.Add(DropReason.LimitReached);
             return;
         }
 
@@ -56,16 +63,16 @@ internal sealed class IcmpProxy(GatewayStack gw)
                 var request = new byte[IcmpHeader.Length + data.Length];
                 data.CopyTo(request, IcmpHeader.Length);
                 icmp.Write(request);
-                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5), gw.Time);
+                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5), ctx.Time);
                 await socket.SendToAsync(request, SocketFlags.None, new IPEndPoint(target, 0), cts.Token).ConfigureAwait(false);
                 var buf = new byte[65536];
                 var n = await socket.ReceiveAsync(buf, SocketFlags.None, cts.Token).ConfigureAwait(false);
                 if (n >= IcmpHeader.Length && buf[0] == IcmpHeader.EchoReply)
                 {
-                    lock (gw.Gate)
+                    lock (ctx.Gate)
                     {
                         // The kernel rewrote the identifier; the guest must see its own.
-                        gw.SendIcmp(guestMac, ip.Destination, ip.Source, new IcmpHeader(IcmpHeader.EchoReply, 0, icmp.Identifier, icmp.Sequence),
+                        emit.SendIcmp(guestMac, ip.Destination, ip.Source, new IcmpHeader(IcmpHeader.EchoReply, 0, icmp.Identifier, icmp.Sequence),
                             buf.AsSpan(IcmpHeader.Length, n - IcmpHeader.Length));
                     }
                 }
@@ -85,9 +92,9 @@ internal sealed class IcmpProxy(GatewayStack gw)
         var quote = new byte[Ipv4Header.MinLength + IcmpHeader.Length];
         new Ipv4Header(0, 0, false, 64, IpProtocol.Icmp, ip.Source, ip.Destination, IcmpHeader.Length + data.Length).Write(quote);
         icmp.Write(quote.AsSpan(Ipv4Header.MinLength, IcmpHeader.Length));
-        lock (gw.Gate)
+        lock (ctx.Gate)
         {
-            gw.SendIcmp(guestMac, gw.GatewayIp, ip.Source, new IcmpHeader(IcmpHeader.DestinationUnreachable, code, 0, 0), quote);
+            emit.SendIcmp(guestMac, ctx.GatewayIp, ip.Source, new IcmpHeader(IcmpHeader.DestinationUnreachable, code, 0, 0), quote);
         }
     }
 }

@@ -29,18 +29,18 @@ internal sealed partial class TcpConnection
         var socket = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            using var timeout = new CancellationTokenSource(_gw.Options.ConnectTimeout, _gw.Time);
+            using var timeout = new CancellationTokenSource(_ctx.ConnectTimeout, _ctx.Time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _cts.Token);
             await socket.ConnectAsync(target, linked.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
         {
             socket.Dispose();
-            lock (_gw.Gate)
+            lock (_ctx.Gate)
             {
                 if (State == TcpState.Dialing)
                 {
-                    _gw.Drops.Add(DropReason.NoRoute);
+                    _ctx.Drops.Add(DropReason.NoRoute);
                     Emit(TcpFlags.Rst | TcpFlags.Ack, 0, []);
                     Remove();
                 }
@@ -49,7 +49,7 @@ internal sealed partial class TcpConnection
             return;
         }
 
-        lock (_gw.Gate)
+        lock (_ctx.Gate)
         {
             if (State != TcpState.Dialing)
             {
@@ -94,7 +94,7 @@ internal sealed partial class TcpConnection
             while (true)
             {
                 int room;
-                lock (_gw.Gate)
+                lock (_ctx.Gate)
                 {
                     if (State == TcpState.Closed)
                     {
@@ -112,15 +112,15 @@ internal sealed partial class TcpConnection
                 }
 
                 var n = await _socket!.ReceiveAsync(buf.AsMemory(0, room), SocketFlags.None, ct).ConfigureAwait(false);
-                var pause = n > 0 ? _gw.Limiter.Account(n) : TimeSpan.Zero;
-                lock (_gw.Gate)
+                var pause = n > 0 ? _limiter.Account(n) : TimeSpan.Zero;
+                lock (_ctx.Gate)
                 {
                     if (State == TcpState.Closed)
                     {
                         return;
                     }
 
-                    _lastActivity = _gw.Time.GetTimestamp();
+                    _lastActivity = _ctx.Time.GetTimestamp();
                     if (n == 0)
                     {
                         _hostEof = true;
@@ -138,7 +138,7 @@ internal sealed partial class TcpConnection
 
                 if (pause > TimeSpan.Zero)
                 {
-                    await Task.Delay(pause, _gw.Time, ct).ConfigureAwait(false);
+                    await Task.Delay(pause, _ctx.Time, ct).ConfigureAwait(false);
                 }
             }
         }
@@ -151,12 +151,12 @@ internal sealed partial class TcpConnection
     /// <summary>Called under the gate after accounting bytes: the network's total-byte limit ends the flow with a RST.</summary>
     private bool AbortIfTotalExhausted()
     {
-        if (!_gw.Limiter.IsTotalExhausted)
+        if (!_limiter.IsTotalExhausted)
         {
             return false;
         }
 
-        _gw.Drops.Add(DropReason.LimitReached);
+        _ctx.Drops.Add(DropReason.LimitReached);
         Abort(sendReset: true);
         return true;
     }
@@ -164,7 +164,7 @@ internal sealed partial class TcpConnection
     /// <summary>The host socket failed under a pump: reset the guest unless the flow is already gone or being torn down.</summary>
     private void AbortAfterHostFailure(CancellationToken ct)
     {
-        lock (_gw.Gate)
+        lock (_ctx.Gate)
         {
             if (State != TcpState.Closed && !ct.IsCancellationRequested)
             {
@@ -183,7 +183,7 @@ internal sealed partial class TcpConnection
             {
                 int n;
                 bool fin;
-                lock (_gw.Gate)
+                lock (_ctx.Gate)
                 {
                     if (State == TcpState.Closed)
                     {
@@ -200,7 +200,7 @@ internal sealed partial class TcpConnection
                     if (fin)
                     {
                         _socket!.Shutdown(SocketShutdown.Send);
-                        lock (_gw.Gate)
+                        lock (_ctx.Gate)
                         {
                             _hostWriteDone = true;
                             MaybeFinish();
@@ -214,8 +214,8 @@ internal sealed partial class TcpConnection
                 }
 
                 await _socket!.SendAsync(buf.AsMemory(0, n), SocketFlags.None, ct).ConfigureAwait(false);
-                var pause = _gw.Limiter.Account(n);
-                lock (_gw.Gate)
+                var pause = _limiter.Account(n);
+                lock (_ctx.Gate)
                 {
                     if (State == TcpState.Closed)
                     {
@@ -224,9 +224,9 @@ internal sealed partial class TcpConnection
 
                     var before = AdvertisedWindow;
                     _rcvBuf.Discard(n);
-                    _lastActivity = _gw.Time.GetTimestamp();
+                    _lastActivity = _ctx.Time.GetTimestamp();
                     // Window update once it has opened meaningfully (RFC 9293 §3.8.6.2.2, receiver SWS avoidance).
-                    if (((AdvertisedWindow - before) << _rcvShift) >= Math.Min(_rcvBuf.Capacity / 2, _gw.Mss) || before == 0)
+                    if (((AdvertisedWindow - before) << _rcvShift) >= Math.Min(_rcvBuf.Capacity / 2, _ctx.Mss) || before == 0)
                     {
                         SendAck();
                     }
@@ -239,7 +239,7 @@ internal sealed partial class TcpConnection
 
                 if (pause > TimeSpan.Zero)
                 {
-                    await Task.Delay(pause, _gw.Time, ct).ConfigureAwait(false);
+                    await Task.Delay(pause, _ctx.Time, ct).ConfigureAwait(false);
                 }
             }
         }
@@ -298,7 +298,7 @@ internal sealed partial class TcpConnection
         {
             State = TcpState.Closed;
             CloseHost(abortive: false);
-            _gw.Tcp.Remove(this);
+            _remove(this);
         }
     }
 }

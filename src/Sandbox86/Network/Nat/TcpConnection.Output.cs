@@ -18,7 +18,7 @@ internal sealed partial class TcpConnection
     private int _retries, _persistBackoff;
 
     private long Deadline(TimeSpan after) =>
-        _gw.Time.GetTimestamp() + (long)(after.TotalSeconds * _gw.Time.TimestampFrequency);
+        _ctx.Time.GetTimestamp() + (long)(after.TotalSeconds * _ctx.Time.TimestampFrequency);
 
     private ushort AdvertisedWindow =>
         (ushort)Math.Min(_rcvBuf.Free >> _rcvShift, 65535);
@@ -27,7 +27,7 @@ internal sealed partial class TcpConnection
     {
         var window = flags.HasFlag(TcpFlags.Syn) ? (ushort)Math.Min(_rcvBuf.Free, 65535) : AdvertisedWindow;
         var ack = flags.HasFlag(TcpFlags.Ack) ? _rcvNxt : 0;
-        _gw.SendTcp(GuestMac, Key.RemoteIp, Key.GuestIp,
+        _emit.SendTcp(GuestMac, Key.RemoteIp, Key.GuestIp,
             new TcpHeader(Key.RemotePort, Key.GuestPort, seq, ack, flags, window, options), data);
     }
 
@@ -35,7 +35,7 @@ internal sealed partial class TcpConnection
 
     private void SendSyn(bool ack)
     {
-        var options = new TcpOptions((ushort)_gw.Mss, ack && _rcvShift == 0 ? null : _rcvShift, false, null, 0);
+        var options = new TcpOptions((ushort)_ctx.Mss, ack && _rcvShift == 0 ? null : _rcvShift, false, null, 0);
         Emit(ack ? TcpFlags.Syn | TcpFlags.Ack : TcpFlags.Syn, _iss, [], options);
         _sndNxt = _sndMax = _iss + 1;
         if (_rtoDeadline == 0)
@@ -78,7 +78,7 @@ internal sealed partial class TcpConnection
             {
                 _rttTiming = true;
                 _rttSeq = _sndNxt + (uint)n;
-                _rttStart = _gw.Time.GetTimestamp();
+                _rttStart = _ctx.Time.GetTimestamp();
             }
 
             _sndNxt += (uint)n;
@@ -123,7 +123,7 @@ internal sealed partial class TcpConnection
         }
 
         _rttTiming = false;
-        var r = _gw.Time.GetElapsedTime(_rttStart);
+        var r = _ctx.Time.GetElapsedTime(_rttStart);
         // RFC 6298 §2.
         if (_srtt is not { } srtt)
         {
@@ -157,7 +157,7 @@ internal sealed partial class TcpConnection
             return;
         }
 
-        if (_gw.Time.GetElapsedTime(_lastActivity, now) > _gw.Options.TcpIdleTimeout)
+        if (_ctx.Time.GetElapsedTime(_lastActivity, now) > _ctx.TcpIdleTimeout)
         {
             Abort(sendReset: true);
             return;

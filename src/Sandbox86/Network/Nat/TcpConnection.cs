@@ -1,4 +1,5 @@
 using Sandbox86.Network.Gateway;
+using Sandbox86.Network.Policy;
 using Sandbox86.Network.Wire;
 
 namespace Sandbox86.Network.Nat;
@@ -17,7 +18,10 @@ internal sealed partial class TcpConnection
     private const int MaxOutOfOrderBytes = 64 * 1024;
     private const int MaxOutOfOrderSegments = 64;
 
-    private readonly GatewayStack _gw;
+    private readonly GatewayContext _ctx;
+    private readonly IFrameEmitter _emit;
+    private readonly FlowLimiter _limiter;
+    private readonly Action<TcpConnection> _remove;
     private readonly ByteRing _sndBuf;
     private readonly ByteRing _rcvBuf;
     private readonly Dictionary<uint, byte[]> _ooo = [];
@@ -36,16 +40,20 @@ internal sealed partial class TcpConnection
     private byte _rcvShift;
     private bool _guestFin, _activeClose;
 
-    public TcpConnection(GatewayStack gw, FlowKey key, MacAddress guestMac)
+    public TcpConnection(GatewayContext ctx, IFrameEmitter emit, FlowLimiter limiter, Action<TcpConnection> remove, FlowKey key,
+        MacAddress guestMac)
     {
-        _gw = gw;
+        _ctx = ctx;
+        _emit = emit;
+        _limiter = limiter;
+        _remove = remove;
         Key = key;
         GuestMac = guestMac;
-        _sndBuf = new ByteRing(gw.Options.TcpBufferSize);
-        _rcvBuf = new ByteRing(gw.Options.TcpBufferSize);
+        _sndBuf = new ByteRing(ctx.TcpBufferSize);
+        _rcvBuf = new ByteRing(ctx.TcpBufferSize);
         _iss = (uint)Random.Shared.Next();
         _sndUna = _sndNxt = _sndMax = _iss;
-        _lastActivity = gw.Time.GetTimestamp();
+        _lastActivity = ctx.Time.GetTimestamp();
         _rto = InitialRto;
     }
 
@@ -65,7 +73,7 @@ internal sealed partial class TcpConnection
 
     private void ApplySynOptions(in TcpHeader syn, bool weOfferedScale)
     {
-        _sndMss = Math.Clamp((int)(syn.Options.Mss ?? 536), 64, _gw.Mss);
+        _sndMss = Math.Clamp((int)(syn.Options.Mss ?? 536), 64, _ctx.Mss);
         if (syn.Options.WindowScale is { } ws && weOfferedScale)
         {
             _sndShift = ws;
@@ -93,7 +101,7 @@ internal sealed partial class TcpConnection
     /// <summary>A segment from the guest for this connection.</summary>
     public void OnSegment(in TcpHeader tcp, ReadOnlySpan<byte> data)
     {
-        _lastActivity = _gw.Time.GetTimestamp();
+        _lastActivity = _ctx.Time.GetTimestamp();
         if (tcp.Has(TcpFlags.Rst))
         {
             OnReset(tcp);
@@ -127,7 +135,7 @@ internal sealed partial class TcpConnection
 
                 if (!tcp.Has(TcpFlags.Ack) || tcp.Acknowledgment != _iss + 1)
                 {
-                    _gw.Drops.Add(DropReason.TcpInvalid);
+                    _ctx.Drops.Add(DropReason.TcpInvalid);
                     return;
                 }
 
@@ -187,7 +195,7 @@ internal sealed partial class TcpConnection
         {
             if (tcp.Has(TcpFlags.Ack))
             {
-                _gw.SendTcp(GuestMac, Key.RemoteIp, Key.GuestIp,
+                _emit.SendTcp(GuestMac, Key.RemoteIp, Key.GuestIp,
                     new TcpHeader(Key.RemotePort, Key.GuestPort, tcp.Acknowledgment, 0, TcpFlags.Rst, 0, default), []);
             }
 
@@ -363,7 +371,7 @@ internal sealed partial class TcpConnection
         else
         {
             State = TcpState.TimeWait;
-            _timeWaitDeadline = Deadline(_gw.Options.TimeWait);
+            _timeWaitDeadline = Deadline(_ctx.TimeWait);
             _rtoDeadline = 0;
             CloseHost(abortive: false);
         }

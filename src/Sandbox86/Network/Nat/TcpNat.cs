@@ -1,12 +1,16 @@
 using System.Net;
 using System.Net.Sockets;
 using Sandbox86.Network.Gateway;
+using Sandbox86.Network.Policy;
 using Sandbox86.Network.Wire;
 
 namespace Sandbox86.Network.Nat;
 
-/// <summary>The TCP connection table: opens NAT connections on guest SYNs and inbound forwards, dispatches segments.</summary>
-internal sealed class TcpNat(GatewayStack gw)
+/// <summary>
+/// The TCP connection table: opens NAT connections on guest SYNs and inbound forwards, dispatches segments. It asks
+/// the router where a flow may go and the limiter whether another fits; it sends only through the emitter.
+/// </summary>
+internal sealed class TcpNat(GatewayContext ctx, IFrameEmitter emit, IEgressRouter router, FlowLimiter limiter)
 {
     private readonly Dictionary<FlowKey, TcpConnection> _connections = [];
     private ushort _nextPort = 49152;
@@ -37,27 +41,26 @@ internal sealed class TcpNat(GatewayStack gw)
 
         if (!tcp.Has(TcpFlags.Syn) || tcp.Has(TcpFlags.Ack))
         {
-            gw.Drops.Add(DropReason.TcpInvalid);
+            ctx.Drops.Add(DropReason.TcpInvalid);
             SendReset(guestMac, key, tcp, data.Length);
             return;
         }
 
-        var target = gw.HostTarget(ip.Destination, tcp.DestinationPort, TransportProtocol.Tcp, out var reason);
-        if (target is null)
+        var route = router.Route(ip.Destination, tcp.DestinationPort, TransportProtocol.Tcp);
+        if (route.Target is not { } target)
         {
-            gw.Drops.Add(reason);
             SendReset(guestMac, key, tcp, data.Length);
             return;
         }
 
-        if (!gw.Limiter.TryAcquireFlow())
+        if (!limiter.TryAcquireFlow())
         {
-            gw.Drops.Add(DropReason.LimitReached);
+            ctx.Drops.Add(DropReason.LimitReached);
             SendReset(guestMac, key, tcp, data.Length);
             return;
         }
 
-        var conn = new TcpConnection(gw, key, guestMac);
+        var conn = new TcpConnection(ctx, emit, limiter, Remove, key, guestMac);
         _connections[key] = conn;
         conn.StartDial(tcp, new IPEndPoint(target, tcp.DestinationPort));
     }
@@ -65,9 +68,9 @@ internal sealed class TcpNat(GatewayStack gw)
     /// <summary>Opens a connection to the guest for an accepted host socket (inbound forward).</summary>
     public void OpenInbound(Socket accepted, Ipv4Address guestIp, MacAddress guestMac, ushort guestPort)
     {
-        if (!gw.Limiter.TryAcquireFlow())
+        if (!limiter.TryAcquireFlow())
         {
-            gw.Drops.Add(DropReason.LimitReached);
+            ctx.Drops.Add(DropReason.LimitReached);
             accepted.Dispose();
             return;
         }
@@ -76,11 +79,11 @@ internal sealed class TcpNat(GatewayStack gw)
         do
         {
             _nextPort = _nextPort >= 65000 ? (ushort)49152 : (ushort)(_nextPort + 1);
-            key = new FlowKey(guestIp, guestPort, gw.GatewayIp, _nextPort);
+            key = new FlowKey(guestIp, guestPort, ctx.GatewayIp, _nextPort);
         }
         while (_connections.ContainsKey(key));
 
-        var conn = new TcpConnection(gw, key, guestMac);
+        var conn = new TcpConnection(ctx, emit, limiter, Remove, key, guestMac);
         _connections[key] = conn;
         conn.StartInbound(accepted);
     }
@@ -89,7 +92,7 @@ internal sealed class TcpNat(GatewayStack gw)
     {
         if (_connections.Remove(c.Key))
         {
-            gw.Limiter.ReleaseFlow();
+            limiter.ReleaseFlow();
         }
     }
 
@@ -117,6 +120,6 @@ internal sealed class TcpNat(GatewayStack gw)
             : new(key.RemotePort, key.GuestPort, 0,
                 tcp.Sequence + (uint)dataLength + (tcp.Has(TcpFlags.Syn) ? 1u : 0) + (tcp.Has(TcpFlags.Fin) ? 1u : 0),
                 TcpFlags.Rst | TcpFlags.Ack, 0, default);
-        gw.SendTcp(guestMac, key.RemoteIp, key.GuestIp, rst, []);
+        emit.SendTcp(guestMac, key.RemoteIp, key.GuestIp, rst, []);
     }
 }

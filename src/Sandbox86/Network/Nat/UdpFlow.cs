@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Sandbox86.Network.Gateway;
+using Sandbox86.Network.Policy;
 using Sandbox86.Network.Wire;
 
 namespace Sandbox86.Network.Nat;
@@ -8,19 +9,24 @@ namespace Sandbox86.Network.Nat;
 /// <summary>One guest UDP flow and its connected host socket.</summary>
 internal sealed class UdpFlow : IDisposable
 {
-    private readonly GatewayStack _gw;
-    private readonly UdpNat _owner;
+    private readonly GatewayContext _ctx;
+    private readonly IFrameEmitter _emit;
+    private readonly FlowLimiter _limiter;
+    private readonly Action<UdpFlow> _remove;
     private readonly MacAddress _guestMac;
     private readonly Socket _socket;
     private readonly CancellationTokenSource _cts = new();
 
-    public UdpFlow(GatewayStack gw, UdpNat owner, FlowKey key, MacAddress guestMac, IPEndPoint target)
+    public UdpFlow(GatewayContext ctx, IFrameEmitter emit, FlowLimiter limiter, Action<UdpFlow> remove, FlowKey key, MacAddress guestMac,
+        IPEndPoint target)
     {
-        _gw = gw;
-        _owner = owner;
+        _ctx = ctx;
+        _emit = emit;
+        _limiter = limiter;
+        _remove = remove;
         Key = key;
         _guestMac = guestMac;
-        LastActivity = gw.Time.GetTimestamp();
+        LastActivity = ctx.Time.GetTimestamp();
         _socket = new Socket(target.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         _socket.Connect(target);
         _ = Task.Run(ReceiveAsync);
@@ -32,15 +38,15 @@ internal sealed class UdpFlow : IDisposable
 
     public void SendToHost(ReadOnlySpan<byte> data)
     {
-        LastActivity = _gw.Time.GetTimestamp();
-        _gw.Limiter.Account(data.Length);
+        LastActivity = _ctx.Time.GetTimestamp();
+        _limiter.Account(data.Length);
         try
         {
             _socket.Send(data);
         }
         catch (SocketException)
         {
-            _gw.Drops.Add(DropReason.NoRoute);
+            _ctx.Drops.Add(DropReason.NoRoute);
         }
     }
 
@@ -52,25 +58,25 @@ internal sealed class UdpFlow : IDisposable
             while (true)
             {
                 var n = await _socket.ReceiveAsync(buf, SocketFlags.None, _cts.Token).ConfigureAwait(false);
-                _gw.Limiter.Account(n);
-                lock (_gw.Gate)
+                _limiter.Account(n);
+                lock (_ctx.Gate)
                 {
-                    LastActivity = _gw.Time.GetTimestamp();
-                    if (n > _gw.Options.Mtu - 28)
+                    LastActivity = _ctx.Time.GetTimestamp();
+                    if (n > _ctx.MaxUdpPayload)
                     {
                         // Would need IP fragments, which the stack never emits.
-                        _gw.Drops.Add(DropReason.Oversize);
+                        _ctx.Drops.Add(DropReason.Oversize);
                         continue;
                     }
 
-                    _gw.SendUdp(_guestMac, Key.RemoteIp, Key.RemotePort, Key.GuestIp, Key.GuestPort, buf.AsSpan(0, n));
+                    _emit.SendUdp(_guestMac, Key.RemoteIp, Key.RemotePort, Key.GuestIp, Key.GuestPort, buf.AsSpan(0, n));
                 }
             }
         }
         catch (SocketException) when (!_cts.IsCancellationRequested)
         {
             // ICMP errors from the host side (connection refused) surface here; keep the flow until idle.
-            lock (_gw.Gate)
+            lock (_ctx.Gate)
             {
                 Close();
             }
@@ -86,6 +92,6 @@ internal sealed class UdpFlow : IDisposable
     {
         _cts.Cancel();
         _socket.Dispose();
-        _owner.Remove(this);
+        _remove(this);
     }
 }
