@@ -6,40 +6,60 @@ namespace Sandbox86.Machines;
 /// <summary>
 /// Pings the agent while the machine lives. A guest that stops answering for the whole allowance
 /// (kernel hang, agent wedged, emulator stuck) gets its worker killed, which fails every pending call
-/// with a clear reason instead of leaving the caller waiting forever.
+/// with a clear reason instead of leaving the caller waiting forever. Every wait runs on the injected
+/// <see cref="TimeProvider"/>, so the policy is tested on a fake clock.
 /// </summary>
 internal sealed class GuestWatchdog : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
+    private readonly Func<CancellationToken, Task> _ping;
+    private readonly Func<bool> _hasExited;
+    private readonly Action<string> _kill;
+    private readonly TimeSpan _allowance;
+    private readonly TimeProvider _time;
     private readonly Task _loop;
 
-    private GuestWatchdog(AgentClient agent, WorkerProcess worker, TimeSpan allowance)
+    /// <param name="ping">One agent round trip; throws <see cref="AgentException"/> when the channel is gone.</param>
+    /// <param name="hasExited">Whether the worker already ended (nothing left to watch).</param>
+    /// <param name="kill">Kills the worker with the reason given.</param>
+    /// <param name="allowance">How long the guest may go without answering.</param>
+    /// <param name="time">The clock every wait runs on.</param>
+    internal GuestWatchdog(Func<CancellationToken, Task> ping, Func<bool> hasExited, Action<string> kill, TimeSpan allowance, TimeProvider time)
     {
-        _loop = Task.Run(() => RunAsync(agent, worker, allowance, _stop.Token));
+        _ping = ping;
+        _hasExited = hasExited;
+        _kill = kill;
+        _allowance = allowance;
+        _time = time;
+        _loop = Task.Run(() => RunAsync(_stop.Token));
     }
 
-    public static GuestWatchdog Start(AgentClient agent, WorkerProcess worker, TimeSpan allowance) => new(agent, worker, allowance);
+    public static GuestWatchdog Start(AgentClient agent, WorkerProcess worker, TimeSpan allowance, TimeProvider? time = null) =>
+        new(agent.PingAsync, () => worker.HasExited, worker.Abort, allowance, time ?? TimeProvider.System);
 
-    private static async Task RunAsync(AgentClient agent, WorkerProcess worker, TimeSpan allowance, CancellationToken stop)
+    /// <summary>Ended: the guest was declared hung, the channel went away, or the watchdog was disposed.</summary>
+    internal Task Completion => _loop;
+
+    private async Task RunAsync(CancellationToken stop)
     {
         // A few pings per allowance: one slow answer from a busy guest is not a hang.
-        var interval = allowance / 3;
-        var lastAnswer = DateTime.UtcNow;
+        var interval = _allowance / 3;
+        var lastAnswer = _time.GetTimestamp();
         try
         {
-            while (!stop.IsCancellationRequested && !worker.HasExited)
+            while (!stop.IsCancellationRequested && !_hasExited())
             {
-                await Task.Delay(interval, stop);
+                await Task.Delay(interval, _time, stop);
                 try
                 {
-                    await agent.PingAsync(stop).WaitAsync(interval, stop);
-                    lastAnswer = DateTime.UtcNow;
+                    await _ping(stop).WaitAsync(interval, _time, stop);
+                    lastAnswer = _time.GetTimestamp();
                 }
                 catch (TimeoutException)
                 {
-                    if (DateTime.UtcNow - lastAnswer >= allowance)
+                    if (_time.GetElapsedTime(lastAnswer) >= _allowance)
                     {
-                        worker.Abort($"the guest stopped answering for {allowance.TotalSeconds:0}s (hung); the VM was killed");
+                        _kill($"the guest stopped answering for {_allowance.TotalSeconds:0}s (hung); the VM was killed");
                         return;
                     }
                 }

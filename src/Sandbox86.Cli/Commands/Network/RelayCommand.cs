@@ -49,6 +49,11 @@ internal static class RelayCommand
                 throw new UsageException("-p needs --shared: without it every connection gets its own network and they would all claim the same host port");
             }
 
+            if (parse.GetValue(Token) is { } token && string.IsNullOrWhiteSpace(token))
+            {
+                throw new UsageException("--token is empty: give a secret, or leave --token out on a loopback address");
+            }
+
             if (!IPAddress.IsLoopback(listen.Address) && string.IsNullOrEmpty(parse.GetValue(Token)))
             {
                 throw new UsageException($"--listen {listen}: a non-loopback address needs --token");

@@ -1,25 +1,24 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Net.WebSockets;
-using System.Security.Cryptography;
-using System.Text;
 
 namespace Sandbox86.Network.Relay;
 
 /// <summary>
 /// A relay speaking v86's protocol: every binary WebSocket message is exactly one Ethernet II frame, both ways, with
 /// no handshake beyond the WebSocket upgrade. Built on a raw <see cref="TcpListener"/> and
-/// <see cref="WebSocket.CreateFromStream(Stream, WebSocketCreationOptions)"/>, no ASP.NET Core needed.
+/// <see cref="WebSocket.CreateFromStream(Stream, WebSocketCreationOptions)"/>, no ASP.NET Core needed. The access checks are
+/// <see cref="RelayAccessValidator"/>'s and each connection is a <see cref="WebSocketPort"/>, so a host that accepts
+/// WebSockets itself serves the same relay with those two types.
 /// </summary>
 public static class WebSocketRelay
 {
-    private const int MaxFrame = 65535 + 14;
-
     /// <summary>Serves until <paramref name="cancellationToken"/> fires.</summary>
     public static async Task RunAsync(RelayOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.Token is null && !IPAddress.IsLoopback(options.Listen.Address))
+        var access = RelayAccessValidator.For(options);
+        if (!access.RequiresToken && !IPAddress.IsLoopback(options.Listen.Address))
         {
             throw new ArgumentException("A token is required to listen on a non-loopback address.", nameof(options));
         }
@@ -48,7 +47,7 @@ public static class WebSocketRelay
                 {
                     try
                     {
-                        await ServeAsync(client, name, options, shared, perConnection, cancellationToken).ConfigureAwait(false);
+                        await ServeAsync(client, name, access, shared, perConnection, cancellationToken).ConfigureAwait(false);
                     }
                     finally
                     {
@@ -70,26 +69,7 @@ public static class WebSocketRelay
         }
     }
 
-    private static bool TokenMatches(string? expected, string? given) =>
-        expected is not null && given is not null
-        && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(expected), Encoding.UTF8.GetBytes(given));
-
-    private static bool OriginAllowed(RelayOptions options, WebSocketHandshake h)
-    {
-        if (!h.Headers.TryGetValue("Origin", out var origin))
-        {
-            return true;
-        }
-
-        if (options.AllowedOrigins.Count > 0)
-        {
-            return options.AllowedOrigins.Any(o => o == "*" || o.Equals(origin, StringComparison.OrdinalIgnoreCase));
-        }
-
-        return Uri.TryCreate(origin, UriKind.Absolute, out var u) && (u.IsLoopback || u.Host == "localhost");
-    }
-
-    private static async Task ServeAsync(TcpClient client, string name, RelayOptions options, VirtualNetwork? shared,
+    private static async Task ServeAsync(TcpClient client, string name, RelayAccessValidator access, VirtualNetwork? shared,
         NetworkOptions perConnection, CancellationToken cancellationToken)
     {
         using var _ = client;
@@ -115,23 +95,17 @@ public static class WebSocketRelay
             return;
         }
 
-        string? subprotocol = null;
-        if (options.Token is not null)
+        var decision = access.Check(h.Headers.GetValueOrDefault("Origin"), h.QueryValue("token"), h.Subprotocols);
+        if (!decision.IsAllowed)
         {
-            subprotocol = h.Subprotocols.FirstOrDefault(p => TokenMatches(options.Token, p));
-            if (subprotocol is null && !TokenMatches(options.Token, h.QueryValue("token")))
-            {
-                await stream.WriteAsync(WebSocketHandshake.Reject(401, "Unauthorized"), cancellationToken).ConfigureAwait(false);
-                return;
-            }
-        }
-
-        if (!OriginAllowed(options, h))
-        {
-            await stream.WriteAsync(WebSocketHandshake.Reject(403, "Forbidden"), cancellationToken).ConfigureAwait(false);
+            var reject = decision.Result == RelayAccessResult.Unauthorized
+                ? WebSocketHandshake.Reject(401, "Unauthorized")
+                : WebSocketHandshake.Reject(403, "Forbidden");
+            await stream.WriteAsync(reject, cancellationToken).ConfigureAwait(false);
             return;
         }
 
+        var subprotocol = decision.Subprotocol;
         await stream.WriteAsync(WebSocketHandshake.Accept(h.Headers["Sec-WebSocket-Key"], subprotocol), cancellationToken).ConfigureAwait(false);
         using var ws = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions
         {
@@ -141,55 +115,15 @@ public static class WebSocketRelay
         });
 
         var network = shared ?? new VirtualNetwork(perConnection);
-        var port = network.AttachPort(name, frame => ws.SendAsync(frame, WebSocketMessageType.Binary, true, cancellationToken));
         try
         {
-            await ReceiveLoopAsync(ws, port, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException)
-        {
+            await WebSocketPort.ServeAsync(ws, network, name, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            await port.DisposeAsync().ConfigureAwait(false);
             if (shared is null)
             {
                 await network.DisposeAsync().ConfigureAwait(false);
-            }
-        }
-    }
-
-    private static async Task ReceiveLoopAsync(WebSocket ws, INetworkPort port, CancellationToken cancellationToken)
-    {
-        var buf = new byte[MaxFrame];
-        while (ws.State == WebSocketState.Open)
-        {
-            var length = 0;
-            var oversize = false;
-            ValueWebSocketReceiveResult r;
-            do
-            {
-                if (length == buf.Length)
-                {
-                    // Keep draining the message but forget it: one frame per message, and no frame is this big.
-                    oversize = true;
-                    length = 0;
-                }
-
-                r = await ws.ReceiveAsync(buf.AsMemory(length), cancellationToken).ConfigureAwait(false);
-                length += r.Count;
-            }
-            while (!r.EndOfMessage && r.MessageType != WebSocketMessageType.Close);
-
-            if (r.MessageType == WebSocketMessageType.Close)
-            {
-                await ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, cancellationToken).ConfigureAwait(false);
-                return;
-            }
-
-            if (r.MessageType == WebSocketMessageType.Binary && !oversize)
-            {
-                port.Receive(buf.AsSpan(0, length));
             }
         }
     }
