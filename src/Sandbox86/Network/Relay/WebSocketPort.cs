@@ -9,6 +9,23 @@ namespace Sandbox86.Network.Relay;
 /// own listener, an ASP.NET Core endpoint's <c>AcceptWebSocketAsync</c>, <see cref="WebSocket.CreateFromStream(Stream, WebSocketCreationOptions)"/>).
 /// One receive loop, one send loop, one idempotent <see cref="Shutdown"/>; the caller keeps owning the WebSocket.
 /// </summary>
+/// <example>
+/// From an ASP.NET Core endpoint, with the same checks as the built-in listener:
+/// <code>
+/// app.Map("/relay", async (HttpContext http) =>
+/// {
+///     var decision = access.Check(http.Request.Headers.Origin, http.Request.Query["token"], http.WebSockets.WebSocketRequestedProtocols);
+///     if (!http.WebSockets.IsWebSocketRequest || !decision.IsAllowed)
+///     {
+///         http.Response.StatusCode = decision.IsAllowed ? 400 : decision.StatusCode;
+///         return;
+///     }
+///
+///     using var ws = await http.WebSockets.AcceptWebSocketAsync(decision.Subprotocol);
+///     await WebSocketPort.ServeAsync(ws, network, http.TraceIdentifier, http.RequestAborted);
+/// });
+/// </code>
+/// </example>
 public sealed class WebSocketPort : IAsyncDisposable
 {
     /// <summary>The largest message taken as a frame: a 64 KiB IP packet plus the Ethernet header.</summary>
