@@ -114,4 +114,35 @@ public sealed class RunCommandTests
         Assert.Contains("--copy-out /no/such/file", result.Stderr, StringComparison.Ordinal);
         Assert.False(File.Exists(target));
     }
+    [Fact]
+    public async Task A_directory_tree_copies_in_and_out_recursively_with_modes_and_without_guest_symlinks()
+    {
+        DefaultImage.Open();
+        var dir = Directory.CreateTempSubdirectory("sandbox86-tree-");
+        try
+        {
+            var source = Path.Combine(dir.FullName, "src");
+            Directory.CreateDirectory(Path.Combine(source, "a", "b"));
+            await File.WriteAllTextAsync(Path.Combine(source, "top.txt"), "top");
+            await File.WriteAllTextAsync(Path.Combine(source, "a", "b", "deep.sh"), "#!/bin/sh\necho deep\n");
+            File.SetUnixFileMode(Path.Combine(source, "a", "b", "deep.sh"), (UnixFileMode)0x1ED);
+            var back = Path.Combine(dir.FullName, "back");
+            var result = await CliRunner.RunAsync([
+                "run", "--copy-in", $"{source}:/tmp/tree", "--copy-out", $"/tmp/tree:{back}", "--",
+                "sh", "-c", "/tmp/tree/a/b/deep.sh; echo new > /tmp/tree/a/made-in-guest; ln -s /etc/passwd /tmp/tree/link; chmod 4755 /tmp/tree/top.txt",
+            ]);
+            Assert.True(result.ExitCode == 0, result.Stderr);
+            Assert.Equal("deep\n", result.Stdout);
+            Assert.Equal("top", await File.ReadAllTextAsync(Path.Combine(back, "top.txt")));
+            Assert.Equal("new\n", await File.ReadAllTextAsync(Path.Combine(back, "a", "made-in-guest")));
+            Assert.Equal((UnixFileMode)0x1ED, File.GetUnixFileMode(Path.Combine(back, "a", "b", "deep.sh")));
+            Assert.False(File.GetUnixFileMode(Path.Combine(back, "top.txt")).HasFlag(UnixFileMode.SetUser), "setuid from the guest never reaches the host");
+            Assert.False(Path.Exists(Path.Combine(back, "link")), "a guest symlink is left out, not followed");
+            Assert.Contains("left out 1", result.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
 }

@@ -23,33 +23,13 @@ public sealed class RunArgumentsTests
         Assert.Contains("expected HOST:GUEST", Assert.Throws<UsageException>(() => CopySpec.Parse(value, "--copy-in")).Message, StringComparison.Ordinal);
 
     [Fact]
-    public void Environment_layers_defaults_then_image_then_flags()
-    {
-        var config = new ImageRunConfig { Env = ["PATH=/opt/bin", "FROM_IMAGE=1", "garbage-without-equals"] };
-        var env = GuestEnvironment.Build(config, ["FROM_IMAGE=2", "EMPTY=", "WITH=equals=inside"]);
-        Assert.Equal("/opt/bin", env["PATH"]);
-        Assert.Equal("2", env["FROM_IMAGE"]);
-        Assert.Equal("", env["EMPTY"]);
-        Assert.Equal("equals=inside", env["WITH"]);
-        Assert.Equal("/root", env["HOME"]);
-        Assert.DoesNotContain("garbage-without-equals", env.Keys);
-    }
-
-    [Fact]
     public void A_bare_env_name_takes_the_hosts_value_or_is_an_error()
     {
-        Assert.Equal(Environment.GetEnvironmentVariable("PATH"), GuestEnvironment.Build(null, ["PATH"])["PATH"]);
-        Assert.Throws<UsageException>(() => GuestEnvironment.Build(null, ["SANDBOX86_SURELY_UNSET_VARIABLE"]));
-        Assert.Throws<UsageException>(() => GuestEnvironment.Build(null, ["=x"]));
+        Assert.Equal(Environment.GetEnvironmentVariable("PATH"), EnvFlags.Parse(["PATH"])["PATH"]);
+        Assert.Equal("equals=inside", EnvFlags.Parse(["WITH=equals=inside"])["WITH"]);
+        Assert.Throws<UsageException>(() => EnvFlags.Parse(["SANDBOX86_SURELY_UNSET_VARIABLE"]));
+        Assert.Throws<UsageException>(() => EnvFlags.Parse(["=x"]));
     }
-
-    [Theory]
-    [InlineData(7, 0, false, 7)]
-    [InlineData(0, 9, false, 137)]
-    [InlineData(0, 15, false, 143)]
-    [InlineData(137, 9, true, 124)]
-    public void Exit_codes_follow_the_shell_convention(int code, int signal, bool timedOut, int expected) =>
-        Assert.Equal(expected, RunCommand.ExitCodeOf(new ExecResult { ExitCode = code, Signal = signal, TimedOut = timedOut }));
 
     [Fact]
     public async Task The_cli_reports_bad_flags_as_one_line_and_exit_125()

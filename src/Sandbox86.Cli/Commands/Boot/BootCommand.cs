@@ -4,6 +4,7 @@ using Sandbox86.Cli.Output;
 using Sandbox86.Guest;
 using Sandbox86.Images.Store;
 using Sandbox86.Machines;
+using Sandbox86.Sandboxes;
 
 namespace Sandbox86.Cli.Commands.Boot;
 
@@ -70,14 +71,14 @@ internal static class BootCommand
             var request = new ExecRequest
             {
                 Argv = [parse.GetValue(ShellOption)!, "-l"],
-                Env = GuestEnvironment.Build(image.Manifest.Config, []),
+                Env = GuestEnvironment.Build(image.Manifest.Config, RunCommand.WithTerm([])),
                 ReplaceEnv = true,
                 WorkingDirectory = "/root",
                 Stdin = true,
                 Pty = Console.IsInputRedirected ? null : TerminalMode.CurrentSize(),
             };
             var result = await ExecStreaming.RunAsync(machine.Agent, request, pipeStdin: true, tty: request.Pty is not null, cancellationToken);
-            exitCode = RunCommand.ExitCodeOf(result);
+            exitCode = ExitCodes.Of(result);
         }
 
         if (save)

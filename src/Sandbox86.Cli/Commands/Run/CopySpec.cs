@@ -15,4 +15,10 @@ internal sealed record CopySpec(string From, string To)
 
         return new CopySpec(value[..colon], value[(colon + 1)..]);
     }
+
+    /// <summary>HOST:GUEST as the library's copy.</summary>
+    public Sandboxes.FileCopy AsCopyIn() => new(From, To);
+
+    /// <summary>GUEST:HOST as the library's copy.</summary>
+    public Sandboxes.FileCopy AsCopyOut() => new(To, From);
 }

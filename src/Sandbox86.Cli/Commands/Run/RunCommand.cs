@@ -3,6 +3,7 @@ using Sandbox86.Cli.Output;
 using Sandbox86.Guest;
 using Sandbox86.Images.Store;
 using Sandbox86.Machines;
+using Sandbox86.Sandboxes;
 
 namespace Sandbox86.Cli.Commands.Run;
 
@@ -38,10 +39,13 @@ internal static class RunCommand
 
     private static async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
     {
-        var argv = parse.GetValue(CommandArgument) ?? [];
-        var copyIn = (parse.GetValue(CopyInOption) ?? []).Select(v => CopySpec.Parse(v, "--copy-in")).ToList();
-        var copyOut = (parse.GetValue(CopyOutOption) ?? []).Select(v => CopySpec.Parse(v, "--copy-out")).ToList();
-        GuestFileTransfer.ValidateCopyIn(copyIn);
+        var copyIn = (parse.GetValue(CopyInOption) ?? []).Select(v => CopySpec.Parse(v, "--copy-in").AsCopyIn()).ToList();
+        var copyOut = (parse.GetValue(CopyOutOption) ?? []).Select(v => CopySpec.Parse(v, "--copy-out").AsCopyOut()).ToList();
+        foreach (var copy in copyIn)
+        {
+            WithFlag("--copy-in", () => GuestFiles.ValidateCopyIn(copy));
+        }
+
         var timeout = parse.GetValue(TimeoutOption);
         if (timeout is <= 0)
         {
@@ -50,50 +54,48 @@ internal static class RunCommand
 
         var tty = parse.GetValue(TtyOption);
         var interactive = parse.GetValue(InteractiveOption) || tty;
-        // All flags are checked before an image is opened (and possibly built on first use).
-        var options = MachineFlags.ToOptions(parse);
-        var network = NetworkFlags.Parse(parse);
-        var image = await ImageResolver.OpenAsync(parse.GetValue(ImageOption)!, cancellationToken);
-        // Like 'docker run IMAGE [ARGS]': the image's entrypoint, then the arguments or its default command.
-        var entrypoint = image.Manifest.Config?.Entrypoint ?? [];
-        argv = [.. entrypoint, .. argv.Length > 0 ? argv : image.Manifest.Config?.Cmd ?? []];
-        if (argv.Length == 0)
+        var spec = new RunSpec
         {
-            throw new UsageException($"no command given, and image '{image.Name}' has no default command: sandbox86 run -- CMD ARGS...");
-        }
-
-        var environment = GuestEnvironment.Build(image.Manifest.Config, parse.GetValue(EnvOption) ?? []);
-
-        await using var machine = await Machine.StartAsync(image, options, cancellationToken);
-        await using var attachedNetwork = await NetworkFlags.AttachAsync(network, machine, cancellationToken);
-        foreach (var spec in copyIn)
-        {
-            await GuestFileTransfer.CopyInAsync(machine.Agent, spec, cancellationToken);
-        }
-
-        var request = new ExecRequest
-        {
-            Argv = argv,
-            Env = environment,
-            ReplaceEnv = true,
-            WorkingDirectory = parse.GetValue(WorkdirOption) ?? image.Manifest.Config?.WorkingDir,
-            User = parse.GetValue(UserOption) ?? NullIfEmpty(image.Manifest.Config?.User),
+            Command = parse.GetValue(CommandArgument) ?? [],
+            Env = WithTerm(EnvFlags.Parse(parse.GetValue(EnvOption) ?? [])),
+            WorkingDirectory = parse.GetValue(WorkdirOption),
+            User = parse.GetValue(UserOption),
             Stdin = interactive,
             Timeout = timeout is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
             Pty = tty ? TerminalMode.CurrentSize() : null,
             OutputCap = parse.GetValue(OutputCapOption),
+            CopyIn = copyIn,
+            CopyOut = copyOut,
         };
+
+        // All flags are checked before an image is opened (and possibly built on first use).
+        var options = MachineFlags.ToOptions(parse);
+        var network = NetworkFlags.Parse(parse);
+        var image = await ImageResolver.OpenAsync(parse.GetValue(ImageOption)!, cancellationToken);
+        var request = WithFlag("run", () => ContainerSemantics.ToExecRequest(image, spec));
+
+        await using var machine = await Machine.StartAsync(image, options, cancellationToken);
+        await using var attachedNetwork = await NetworkFlags.AttachAsync(network, machine, cancellationToken);
+        foreach (var copy in spec.CopyIn)
+        {
+            await GuestFiles.CopyInAsync(machine.Agent, copy, cancellationToken);
+        }
+
         var result = await ExecStreaming.RunAsync(machine.Agent, request, interactive, tty, cancellationToken);
 
-        foreach (var spec in copyOut)
+        foreach (var copy in spec.CopyOut)
         {
             try
             {
-                await GuestFileTransfer.CopyOutAsync(machine.Agent, spec, cancellationToken);
+                var report = await GuestFiles.CopyOutAsync(machine.Agent, copy, cancellationToken);
+                if (report.Skipped > 0)
+                {
+                    Console.Error.WriteLine($"sandbox86: --copy-out {copy.GuestPath}: left out {report.Skipped} symlinks or special files");
+                }
             }
-            catch (AgentException e)
+            catch (Exception e) when (e is AgentException or SandboxRunException)
             {
-                throw new UsageException($"--copy-out {spec.From}: {e.Message}");
+                throw new UsageException($"--copy-out {copy.GuestPath}: {e.Message}");
             }
         }
 
@@ -102,12 +104,32 @@ internal static class RunCommand
             Console.Error.WriteLine($"sandbox86: command timed out after {timeout}s and was killed");
         }
 
-        return ExitCodeOf(result);
+        return ExitCodes.Of(result);
     }
 
-    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+    /// <summary>The guest's TERM follows ours unless <c>-e TERM=…</c> says otherwise.</summary>
+    internal static IReadOnlyDictionary<string, string> WithTerm(Dictionary<string, string> env)
+    {
+        if (!env.ContainsKey("TERM") && Environment.GetEnvironmentVariable("TERM") is { Length: > 0 } term)
+        {
+            env["TERM"] = term;
+        }
 
-    /// <summary>Like a shell: the exit code, 128+N for a signal, 124 for a timeout.</summary>
-    internal static int ExitCodeOf(ExecResult result) =>
-        result.TimedOut ? 124 : result.Signal != 0 ? 128 + result.Signal : result.ExitCode;
+        return env;
+    }
+
+    /// <summary>A library error in a run's specification becomes a usage error that names the flag.</summary>
+    private static T WithFlag<T>(string flag, Func<T> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (SandboxRunException e)
+        {
+            throw new UsageException(flag == "run" ? e.Message + ": sandbox86 run -- CMD ARGS..." : $"{flag} {e.Message}");
+        }
+    }
+
+    private static void WithFlag(string flag, Action action) => WithFlag(flag, () => { action(); return 0; });
 }
