@@ -73,7 +73,7 @@ public sealed record RuntimeAssets
 
     private static RuntimeAssets Discover()
     {
-        var assets = FindPackageContent() ?? FindCheckout() ?? MissingContent();
+        var assets = Discover(ContentCandidates(), Environment.GetEnvironmentVariable("SANDBOX86_ROOT"), AppContext.BaseDirectory);
         if (Environment.GetEnvironmentVariable("SANDBOX86_NODE") is { Length: > 0 } node)
         {
             assets = assets with { NodeExecutable = node };
@@ -85,6 +85,38 @@ public sealed record RuntimeAssets
         }
 
         return assets;
+    }
+
+    /// <summary>
+    /// Package content in the first of <paramref name="contentCandidates"/> that has the worker; only when
+    /// none has, the checkout at <paramref name="checkoutRoot"/> or the nearest one at or above
+    /// <paramref name="searchStart"/>.
+    /// </summary>
+    internal static RuntimeAssets Discover(IEnumerable<string> contentCandidates, string? checkoutRoot, string searchStart)
+    {
+        var candidates = contentCandidates.ToList();
+        foreach (var candidate in candidates)
+        {
+            if (File.Exists(Path.Combine(candidate, "worker", "worker.mjs")))
+            {
+                return FromContentDirectory(candidate);
+            }
+        }
+
+        if (!string.IsNullOrWhiteSpace(checkoutRoot))
+        {
+            return FromCheckout(checkoutRoot);
+        }
+
+        for (var dir = new DirectoryInfo(searchStart); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "worker", "worker.mjs")) && File.Exists(Path.Combine(dir.FullName, "agent", "build.sh")))
+            {
+                return FromCheckout(dir.FullName);
+            }
+        }
+
+        return MissingContent(candidates[0]);
     }
 
     // Next to this assembly first (a NuGet consumer's output, the tool's directory), then the app's base
@@ -100,39 +132,8 @@ public sealed record RuntimeAssets
         yield return Path.Combine(AppContext.BaseDirectory, ContentDirectoryName);
     }
 
-    private static RuntimeAssets? FindPackageContent()
-    {
-        foreach (var candidate in ContentCandidates())
-        {
-            if (File.Exists(Path.Combine(candidate, "worker", "worker.mjs")))
-            {
-                return FromContentDirectory(candidate);
-            }
-        }
-
-        return null;
-    }
-
-    private static RuntimeAssets? FindCheckout()
-    {
-        if (Environment.GetEnvironmentVariable("SANDBOX86_ROOT") is { Length: > 0 } root)
-        {
-            return FromCheckout(root);
-        }
-
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "worker", "worker.mjs")) && File.Exists(Path.Combine(dir.FullName, "agent", "build.sh")))
-            {
-                return FromCheckout(dir.FullName);
-            }
-        }
-
-        return null;
-    }
-
     // Neither package content nor a checkout: point at where the content should be, so the first use
     // fails with a message naming that path rather than somewhere under the current directory.
-    private static RuntimeAssets MissingContent() =>
-        FromContentDirectory(ContentCandidates().First()) with { Origin = "package content (missing: reinstall the package, or set SANDBOX86_ROOT to a checkout)" };
+    private static RuntimeAssets MissingContent(string expected) =>
+        FromContentDirectory(expected) with { Origin = "package content (missing: reinstall the package, or set SANDBOX86_ROOT to a checkout)" };
 }
