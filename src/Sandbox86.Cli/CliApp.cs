@@ -18,7 +18,9 @@ internal static class CliApp
             ImageListCommands.CreateInspect(),
             ImageListCommands.CreateRemove(),
         };
-        var root = new RootCommand("sandbox86: run untrusted code in a real Linux VM on v86") { image };
+        // RootCommand names itself after the entry assembly (Sandbox86.Cli); users type `sandbox86`, so
+        // the root is a plain command of that name with the help and version options RootCommand would add.
+        var root = new Command("sandbox86", "sandbox86: run untrusted code in a real Linux VM on v86") { image, new System.CommandLine.Help.HelpOption(), new VersionOption() };
         foreach (var extra in ExtraCommands())
         {
             root.Subcommands.Add(extra);

@@ -29,7 +29,7 @@ internal static class CliError
     }
 
     public static bool IsUserFacing(Exception e) =>
-        e is ImageException or ImageStoreException or WorkerException or UsageException or TimeoutException
+        e is ImageException or ImageStoreException or WorkerException or UsageException or TimeoutException or Runtime.HostPrerequisiteException
         || e.GetType().Name is "AgentException" or "MachineException";
 }
 

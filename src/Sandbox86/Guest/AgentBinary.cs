@@ -2,29 +2,14 @@ using System.Diagnostics;
 
 namespace Sandbox86.Guest;
 
-/// <summary>Finds or builds the guest agent binary (agent/build.sh, static i386).</summary>
-public static class AgentBinary
+/// <summary>
+/// Development only: builds the guest agent from a checkout (agent/build.sh, gcc, static i386). Installed
+/// packages carry a prebuilt one (<see cref="Runtime.RuntimeAssets.AgentBinary"/>).
+/// </summary>
+internal static class AgentBinary
 {
     /// <summary>Path of the binary inside the repository.</summary>
     public const string RelativePath = "agent/out/sandbox86-agent";
-
-    /// <summary>
-    /// The built agent: <c>$SANDBOX86_AGENT</c> if set, else <see cref="RelativePath"/> in the first
-    /// directory at or above <paramref name="startDirectory"/> (default: the app's base directory)
-    /// that holds it; null when none is built.
-    /// </summary>
-    public static string? Locate(string? startDirectory = null)
-    {
-        var env = Environment.GetEnvironmentVariable("SANDBOX86_AGENT");
-        if (!string.IsNullOrWhiteSpace(env))
-        {
-            return File.Exists(env) ? Path.GetFullPath(env) : null;
-        }
-
-        var root = FindRepoRoot(startDirectory);
-        var path = root is null ? null : Path.Combine(root, RelativePath);
-        return path is not null && File.Exists(path) ? path : null;
-    }
 
     /// <summary>The first directory at or above <paramref name="startDirectory"/> containing agent/build.sh.</summary>
     public static string? FindRepoRoot(string? startDirectory = null)

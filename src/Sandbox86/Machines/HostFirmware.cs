@@ -10,7 +10,7 @@ internal static class HostFirmware
     {
         if (!File.Exists(Bios) || !File.Exists(VgaBios))
         {
-            throw new MachineException($"SeaBIOS not found ({Bios}); install Debian's seabios package (./sandbox86 does on first use)");
+            throw new MachineException($"SeaBIOS not found ({Bios}); as root run: apt-get update && apt-get install -y seabios");
         }
     }
 }

@@ -83,7 +83,7 @@ public sealed partial class Machine : IAsyncDisposable
         var clock = Stopwatch.StartNew();
         Util.PhaseTrace.Mark("machine start");
         // Node and v86 take ~0.3 s to load: start the worker now, while the snapshot is checked.
-        var earlyWorker = WorkerProcess.StartAsync(cancellationToken);
+        var earlyWorker = WorkerProcess.StartAsync(options.Assets ?? Runtime.RuntimeAssets.Default, cancellationToken);
         try
         {
             SnapshotRef? state = null;
@@ -163,7 +163,7 @@ public sealed partial class Machine : IAsyncDisposable
         WorkerProcess worker;
         try
         {
-            worker = await (startedWorker ?? WorkerProcess.StartAsync(cancellationToken));
+            worker = await (startedWorker ?? WorkerProcess.StartAsync(options.Assets ?? Runtime.RuntimeAssets.Default, cancellationToken));
         }
         catch
         {

@@ -30,6 +30,9 @@ public sealed record MachineOptions
     /// </summary>
     public string? RelayUrl { get; init; }
 
+    /// <summary>The worker and Node.js to use; null means <see cref="Runtime.RuntimeAssets.Default"/> (package content).</summary>
+    public Runtime.RuntimeAssets? Assets { get; init; }
+
     /// <summary>Receives the guest's ttyS0 output (kernel log, init messages).</summary>
     public Action<ReadOnlyMemory<byte>>? SerialOutput { get; init; }
 

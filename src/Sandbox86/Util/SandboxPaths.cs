@@ -33,8 +33,9 @@ public static class SandboxPaths
     public static string Temp => Path.Combine(Home, "tmp");
 
     /// <summary>
-    /// The sandbox86 checkout that holds <c>worker/</c> and <c>agent/</c>: <c>$SANDBOX86_ROOT</c>, else the
-    /// nearest ancestor of the running assembly that has <c>worker/worker.mjs</c>.
+    /// Development and tests only (the library finds its run-time files through
+    /// <see cref="Runtime.RuntimeAssets"/>): the sandbox86 checkout, <c>$SANDBOX86_ROOT</c>, else the
+    /// nearest ancestor of the running assembly that has <c>worker/worker.mjs</c>, else the current directory.
     /// </summary>
     public static string RepoRoot
     {
@@ -57,8 +58,4 @@ public static class SandboxPaths
             return Directory.GetCurrentDirectory();
         }
     }
-
-    /// <summary>The Node.js executable: <c>$SANDBOX86_NODE</c> or <c>node</c> on PATH.</summary>
-    public static string NodeExecutable =>
-        Environment.GetEnvironmentVariable("SANDBOX86_NODE") is { Length: > 0 } node ? node : "node";
 }

@@ -38,6 +38,7 @@ internal static class ImageBuildCommand
     private static async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
     {
         var options = ToOptions(parse);
+        await HostSetup.EnsureAsync(HostSetup.ForBuild(options.Source), cancellationToken);
         var json = parse.GetValue(JsonOption);
         var clock = Stopwatch.StartNew();
         var human = new SpectreBuildProgress(AnsiConsole.Console);

@@ -1,6 +1,7 @@
 using Sandbox86.Cli.Output;
 using Sandbox86.Images.Build;
 using Sandbox86.Images.Store;
+using Sandbox86.Runtime;
 using Spectre.Console;
 
 namespace Sandbox86.Cli.Commands.Run;
@@ -14,11 +15,14 @@ internal static class ImageResolver
 {
     public static async Task<StoredImage> OpenAsync(string name, CancellationToken cancellationToken)
     {
+        await HostSetup.EnsureAsync(HostFeatures.Machines, cancellationToken);
         var store = ImageStore.Default;
         if (name != "default" || store.Exists(name))
         {
             return store.Open(name);
         }
+
+        await HostSetup.EnsureAsync(HostSetup.ForBuild(ImageSourceKind.Debian), cancellationToken);
 
         Console.Error.WriteLine("sandbox86: the default image is not built yet: building it now (once, about a minute)");
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });

@@ -1,10 +1,11 @@
 using Sandbox86.Guest;
+using Sandbox86.Runtime;
 
 namespace Sandbox86.Images.Build;
 
 /// <summary>
-/// The static i386 guest agent that goes into every image, built by <see cref="AgentBinary"/> from
-/// <c>agent/</c> on first use, and its identity as recorded in image.json.
+/// The static i386 guest agent that goes into every image, taken from <see cref="RuntimeAssets"/>
+/// (prebuilt package content), and its identity as recorded in image.json.
 /// </summary>
 internal static class GuestAgentBinary
 {
@@ -18,23 +19,29 @@ internal static class GuestAgentBinary
         return "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream))[..16];
     }
 
-    public static async Task<string> EnsureBuiltAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The agent binary to install: the prebuilt one from package content, or — in a checkout
+    /// (<see cref="RuntimeAssets.AgentSourceDirectory"/> set, development only) — the one agent/build.sh
+    /// brings up to date with gcc first.
+    /// </summary>
+    public static async Task<string> ResolveAsync(RuntimeAssets assets, CancellationToken cancellationToken)
     {
-        var root = Util.SandboxPaths.RepoRoot;
-        if (!File.Exists(Path.Combine(root, "agent", "build.sh")))
+        if (assets.AgentSourceDirectory is { } sources && File.Exists(Path.Combine(sources, "build.sh")))
         {
-            throw new ImageException($"agent sources not found under {root} (set SANDBOX86_ROOT to the sandbox86 checkout)");
+            try
+            {
+                // build.sh is idempotent and cheap when the binary is up to date.
+                var built = await AgentBinary.EnsureBuiltAsync(Path.GetDirectoryName(Path.GetFullPath(sources))!, cancellationToken);
+                return File.Exists(built) ? built : throw new ImageException($"agent build did not produce {built}");
+            }
+            catch (InvalidOperationException e)
+            {
+                throw new ImageException(e.Message, e);
+            }
         }
 
-        try
-        {
-            // build.sh is idempotent and cheap when the binary is up to date.
-            var path = await AgentBinary.EnsureBuiltAsync(root, cancellationToken);
-            return File.Exists(path) ? path : throw new ImageException($"agent build did not produce {path}");
-        }
-        catch (InvalidOperationException e)
-        {
-            throw new ImageException(e.Message, e);
-        }
+        return File.Exists(assets.AgentBinary)
+            ? assets.AgentBinary
+            : throw new ImageException($"guest agent not found at {assets.AgentBinary} ({assets.Origin})");
     }
 }

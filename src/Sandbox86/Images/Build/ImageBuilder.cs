@@ -15,10 +15,14 @@ public sealed partial class ImageBuilder
     private readonly ImageStore _store;
     private readonly IBuildProgress _progress;
     private readonly DebianArchive _archive;
+    private readonly Runtime.RuntimeAssets _assets;
 
-    public ImageBuilder(ImageStore store, IBuildProgress? progress = null)
+    /// <summary>A builder installing into <paramref name="store"/>; <paramref name="progress"/> receives the phases, and
+    /// <paramref name="assets"/> says where the guest agent comes from (default: <see cref="Runtime.RuntimeAssets.Default"/>).</summary>
+    public ImageBuilder(ImageStore store, IBuildProgress? progress = null, Runtime.RuntimeAssets? assets = null)
     {
         _store = store;
+        _assets = assets ?? Runtime.RuntimeAssets.Default;
         _progress = progress ?? NullBuildProgress.Instance;
         _archive = new DebianArchive(Util.SandboxPaths.Cache);
     }
@@ -78,7 +82,7 @@ public sealed partial class ImageBuilder
         var busybox = Path.Combine(await _archive.ExtractAsync("busybox-static:i386", cancellationToken), "bin", "busybox");
 
         _progress.Phase("agent");
-        var agentPath = await GuestAgentBinary.EnsureBuiltAsync(cancellationToken);
+        var agentPath = await GuestAgentBinary.ResolveAsync(_assets, cancellationToken);
 
         _progress.Phase("rootfs");
         var (tree, allWarnings, config, source) = await ImportRootfsAsync(options, chunks, cancellationToken);
@@ -149,8 +153,8 @@ public sealed partial class ImageBuilder
     }
 
     /// <summary>
-    /// Whether an image is missing or was built with a different guest agent than the one in this
-    /// checkout (a protocol change would otherwise surface as a confusing hang or error at run time).
+    /// Whether an image is missing or was built with a different guest agent than the one this
+    /// installation carries (or, in a checkout, builds) (a protocol change would otherwise surface as a confusing hang or error at run time).
     /// </summary>
     public async Task<string?> StaleReasonAsync(string name, CancellationToken cancellationToken)
     {
@@ -160,8 +164,8 @@ public sealed partial class ImageBuilder
         }
 
         var image = _store.Open(name);
-        var agent = GuestAgentBinary.VersionOf(await GuestAgentBinary.EnsureBuiltAsync(cancellationToken));
-        return image.Manifest.AgentVersion == agent ? null : $"image '{name}' carries guest agent {image.Manifest.AgentVersion}, this checkout builds {agent}";
+        var agent = GuestAgentBinary.VersionOf(await GuestAgentBinary.ResolveAsync(_assets, cancellationToken));
+        return image.Manifest.AgentVersion == agent ? null : $"image '{name}' carries guest agent {image.Manifest.AgentVersion}, this installation has {agent}";
     }
 
     internal static string Sha256Of(string path)

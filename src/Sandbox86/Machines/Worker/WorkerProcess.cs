@@ -57,17 +57,20 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
 
     public bool HasExited => _exited.Task.IsCompleted;
 
-    /// <summary>Starts a worker and waits until Node has loaded v86.</summary>
-    public static Task<WorkerProcess> StartAsync(CancellationToken cancellationToken)
+    /// <summary>Starts a worker from <see cref="Runtime.RuntimeAssets.Default"/> and waits until Node has loaded v86.</summary>
+    public static Task<WorkerProcess> StartAsync(CancellationToken cancellationToken) => StartAsync(Runtime.RuntimeAssets.Default, cancellationToken);
+
+    /// <summary>Starts the worker <paramref name="assets"/> name and waits until Node has loaded v86.</summary>
+    public static Task<WorkerProcess> StartAsync(Runtime.RuntimeAssets assets, CancellationToken cancellationToken)
     {
-        var script = Path.Combine(Util.SandboxPaths.RepoRoot, "worker", "worker.mjs");
+        var script = assets.WorkerScript;
         if (!File.Exists(script))
         {
-            throw new WorkerException($"worker script not found at {script}");
+            throw new WorkerException($"worker script not found at {script} ({assets.Origin})");
         }
 
         // Node 20 has no global WebSocket, which v86's relay_url backend needs; 22+ has it by default.
-        return StartAsync(Util.SandboxPaths.NodeExecutable, ["--experimental-websocket", "--no-warnings", script], TimeSpan.FromSeconds(30), cancellationToken);
+        return StartAsync(assets.NodeExecutable, ["--experimental-websocket", "--no-warnings", script], TimeSpan.FromSeconds(30), cancellationToken);
     }
 
     /// <summary>Starts any program speaking the worker protocol (tests use scripted fakes).</summary>
