@@ -10,7 +10,7 @@ internal static class RawState
 
     public static string Decompress(SnapshotRef state, int memoryMb)
     {
-        var statePath = state.Path;
+        var statePath = state.StatePath;
         var directory = Directory.Exists("/dev/shm") ? "/dev/shm" : Util.SandboxPaths.Temp;
         Directory.CreateDirectory(directory);
         var raw = Path.Combine(directory, $"sandbox86-state-{Environment.ProcessId}-{Guid.NewGuid():N}.raw");
