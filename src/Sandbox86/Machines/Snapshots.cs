@@ -167,14 +167,9 @@ internal static class Snapshots
         ImageStore.TryDeleteDirectory(aside);
     }
 
-    /// <summary>Checks bytes already read against the digest its sidecar recorded.</summary>
-    public static void RequireDigest(SnapshotRef state, ReadOnlySpan<byte> compressed)
-    {
-        if (compressed.Length != state.Info.CompressedBytes || "sha256:" + Convert.ToHexStringLower(SHA256.HashData(compressed)) != state.Info.Digest)
-        {
-            throw new MachineException($"snapshot {state.Directory} is corrupt or truncated (digest mismatch)");
-        }
-    }
+    /// <summary>Whether bytes already read match the size and digest a sidecar recorded.</summary>
+    public static bool DigestMatches(SnapshotInfo info, ReadOnlySpan<byte> compressed) =>
+        compressed.Length == info.CompressedBytes && "sha256:" + Convert.ToHexStringLower(SHA256.HashData(compressed)) == info.Digest;
 
     public static async Task<SnapshotInfo> SaveAsync(Machine machine, string path, CancellationToken cancellationToken)
     {
