@@ -19,6 +19,7 @@ public sealed partial class Machine : IAsyncDisposable
     private readonly AgentChannelStream _agentStream;
     private readonly SerialTail _serialTail;
     private GuestWatchdog? _watchdog;
+    private BuildLease? _lease;
     private Task _resync = Task.CompletedTask;
 
     private Machine(StoredImage image, int memoryMb, WorkerProcess worker, AgentChannelStream agentStream, AgentClient agent, SerialTail serialTail, bool restored)
@@ -79,6 +80,9 @@ public sealed partial class Machine : IAsyncDisposable
     /// </summary>
     public static async Task<Machine> StartAsync(StoredImage image, MachineOptions options, CancellationToken cancellationToken)
     {
+        // Pin the build while its snapshot is checked or made; the machine takes its own lease below.
+        using var resolving = BuildLease.Acquire(image);
+        image = resolving.Image;
         var memory = ResolveMemory(image, options);
         var clock = Stopwatch.StartNew();
         Util.PhaseTrace.Mark("machine start");
@@ -110,7 +114,7 @@ public sealed partial class Machine : IAsyncDisposable
                 catch (Exception e) when (options.StatePath is null && e is MachineException or WorkerException or Guest.AgentException)
                 {
                     options.Log?.Invoke($"restoring the boot snapshot failed ({e.Message}); it was removed, cold booting instead");
-                    Snapshots.Discard(image, memory);
+                    await Snapshots.DiscardIfUnchangedAsync(image, memory, state, cancellationToken);
                 }
             }
 
@@ -157,6 +161,13 @@ public sealed partial class Machine : IAsyncDisposable
         CancellationToken cancellationToken, Task<WorkerProcess>? startedWorker = null)
     {
         HostFirmware.Require();
+        // Held for the machine's lifetime: the worker reads this build's chunks lazily by path.
+        var lease = BuildLease.Acquire(image);
+        if (lease.Image.Directory != image.Directory)
+        {
+            lease.Dispose();
+            throw new MachineException($"the build of image '{image.Name}' at {image.Directory} was removed before the machine started");
+        }
         // v86 can decompress a zstd state itself, but native libzstd is ~6x faster than its wasm one
         // (measured: 370 ms of a 256 MB restore); do it while the worker loads.
         var rawState = state is null ? null : Task.Run(() => RawState.Decompress(state, memoryMb), cancellationToken);
@@ -167,6 +178,7 @@ public sealed partial class Machine : IAsyncDisposable
         }
         catch
         {
+            lease.Dispose();
             await RawState.DeleteQuietlyAsync(rawState);
             throw;
         }
@@ -191,7 +203,8 @@ public sealed partial class Machine : IAsyncDisposable
 
         var agentStream = new AgentChannelStream(worker);
         var agent = new AgentClient(agentStream);
-        var machine = new Machine(image, memoryMb, worker, agentStream, agent, serialTail, state is not null);
+        var machine = new Machine(image, memoryMb, worker, agentStream, agent, serialTail, state is not null) { _lease = lease };
+        _ = worker.Exited.ContinueWith(_ => lease.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         try
         {
             await worker.StartVmAsync(WorkerStartConfig.For(image, memoryMb) with { RelayUrl = options.RelayUrl }, rawState, cancellationToken);
@@ -259,11 +272,19 @@ public sealed partial class Machine : IAsyncDisposable
     }
 
     /// <summary>
-    /// Saves the VM state, zstd-compressed, atomically to <paramref name="path"/> with a <c>.json</c>
-    /// sidecar naming the image build it belongs to. Page cache is dropped first to shrink it.
+    /// Saves the VM state as a snapshot directory at <paramref name="path"/> (<c>state.zst</c> plus
+    /// <c>meta.json</c> naming the image build it belongs to), published with one rename. Page cache is
+    /// dropped first to shrink it.
     /// </summary>
     public Task<SnapshotInfo> SaveStateAsync(string path, CancellationToken cancellationToken) =>
         Snapshots.SaveAsync(this, path, cancellationToken);
+
+    /// <summary>
+    /// Saves the VM state as this build's boot snapshot, which later starts restore, under the lock
+    /// first-run snapshot creation takes.
+    /// </summary>
+    public Task<SnapshotInfo> SaveBootSnapshotAsync(MachineOptions options, CancellationToken cancellationToken) =>
+        Snapshots.SaveBootSnapshotAsync(this, options, cancellationToken);
 
     internal Task<long> SaveRawStateAsync(string path, CancellationToken cancellationToken) => _worker.SaveStateAsync(path, cancellationToken);
 
@@ -277,5 +298,6 @@ public sealed partial class Machine : IAsyncDisposable
         await Agent.DisposeAsync();
         await _worker.DisposeAsync();
         await _agentStream.DisposeAsync();
+        _lease?.Dispose();
     }
 }

@@ -9,7 +9,7 @@ public sealed record MachineOptions
     /// <summary>Boot from scratch even when a boot snapshot exists (and don't create one).</summary>
     public bool Cold { get; init; }
 
-    /// <summary>Restore this state file (with its <c>.json</c> sidecar) instead of the image's boot snapshot.</summary>
+    /// <summary>Restore this snapshot directory (<c>state.zst</c> + <c>meta.json</c>, as <see cref="Machine.SaveStateAsync"/> writes it) instead of the image's boot snapshot.</summary>
     public string? StatePath { get; init; }
 
     /// <summary>How long a cold boot may take to reach the agent.</summary>

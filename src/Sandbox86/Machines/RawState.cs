@@ -10,14 +10,13 @@ internal static class RawState
 
     public static string Decompress(SnapshotRef state, int memoryMb)
     {
-        var statePath = state.Path;
+        var statePath = state.StatePath;
         var directory = Directory.Exists("/dev/shm") ? "/dev/shm" : Util.SandboxPaths.Temp;
         Directory.CreateDirectory(directory);
         var raw = Path.Combine(directory, $"sandbox86-state-{Environment.ProcessId}-{Guid.NewGuid():N}.raw");
         try
         {
-            var compressed = File.ReadAllBytes(statePath);
-            Snapshots.RequireDigest(state, compressed);
+            var compressed = ReadMatching(state);
             if (!Zstd.IsZstdFrame(compressed))
             {
                 throw new MachineException($"snapshot {statePath} is not zstd-compressed");
@@ -37,6 +36,33 @@ internal static class RawState
         {
             Util.AtomicFile.TryDelete(raw);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Reads the state and checks it against its digest. A <c>boot --save</c> may have replaced the unit
+    /// between its judgment and this read (the two files are read by path): then the directory's
+    /// meta.json has changed too, and the new unit is followed instead of being called corrupt.
+    /// </summary>
+    private static byte[] ReadMatching(SnapshotRef state)
+    {
+        var current = state;
+        for (var attempt = 0; ; attempt++)
+        {
+            var compressed = File.ReadAllBytes(current.StatePath);
+            if (Snapshots.DigestMatches(current.Info, compressed))
+            {
+                return compressed;
+            }
+
+            if (attempt < 3 && Snapshots.ReadMeta(state.Directory) is { } now && now != current.Info &&
+                now.ImageBuildId == state.Info.ImageBuildId && now.MemoryMb == state.Info.MemoryMb)
+            {
+                current = state with { Info = now };
+                continue;
+            }
+
+            throw new MachineException($"snapshot {state.Directory} is corrupt or truncated (digest mismatch)");
         }
     }
 

@@ -7,27 +7,30 @@ using Sandbox86.Images.Store;
 namespace Sandbox86.Machines;
 
 /// <summary>
-/// Saved VM states: <c>NAME.state.zst</c> (v86's state, zstd) plus <c>NAME.state.zst.json</c> naming the
-/// image build, memory size and digest. A state is only restored into the exact build it came from;
-/// a digest mismatch (truncated, corrupt) discards the boot snapshot and falls back to a cold boot.
+/// Saved VM states. A snapshot is one directory, <c>state.zst</c> (v86's state, zstd) plus
+/// <c>meta.json</c> (image build, memory size, SHA-256), built aside and published with one rename
+/// (<c>renameat2(RENAME_EXCHANGE)</c> when one already exists), so a reader never finds a state without
+/// its sidecar. Boot snapshots live in their build's directory, so a rebuilt image never pairs with an
+/// old state. Every writer of a boot snapshot holds its lock; a reader that finds it invalid deletes it
+/// only under that lock and only if it still holds the unit that reader judged.
 /// </summary>
 internal static class Snapshots
 {
     /// <summary>zstd level: 19 gives ~18 MB for a booted 256 MB guest but takes long; this is the measured compromise.</summary>
     internal const int CompressionLevel = 12;
 
-    public static string SidecarPath(string statePath) => statePath + ".json";
+    private static readonly TimeSpan BootLockTimeout = TimeSpan.FromMinutes(10);
 
     /// <summary>Run before a snapshot is saved, after the page cache was dropped; failures are ignored.</summary>
     internal const string WarmUpScript =
         "/bin/true; echo >/dev/null; env >/dev/null; ls / >/dev/null; cat /dev/null; " +
         "if command -v python3 >/dev/null; then python3 -c 'import os, sys, json, subprocess' >/dev/null 2>&1; fi; true";
 
-    public static SnapshotInfo? ReadSidecar(string statePath)
+    public static SnapshotInfo? ReadMeta(string snapshotDirectory)
     {
         try
         {
-            using var stream = File.OpenRead(SidecarPath(statePath));
+            using var stream = File.OpenRead(Path.Combine(snapshotDirectory, StoredImage.SnapshotMetaFile));
             return JsonSerializer.Deserialize(stream, ImageJsonContext.Default.SnapshotInfo);
         }
         catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
@@ -36,43 +39,50 @@ internal static class Snapshots
         }
     }
 
-    /// <summary>Checks an explicitly given state against the image; throws a clear error when it does not belong.</summary>
-    public static SnapshotRef ValidateExplicit(StoredImage image, string statePath, int memoryMb)
+    /// <summary>Checks an explicitly given snapshot directory against the image; throws a clear error when it does not belong.</summary>
+    public static SnapshotRef ValidateExplicit(StoredImage image, string snapshotDirectory, int memoryMb)
     {
-        if (!File.Exists(statePath))
+        if (!File.Exists(Path.Combine(snapshotDirectory, StoredImage.SnapshotStateFile)))
         {
-            throw new MachineException($"snapshot not found: {statePath}");
+            throw new MachineException($"snapshot not found: {snapshotDirectory} (a snapshot is a directory holding {StoredImage.SnapshotStateFile} and {StoredImage.SnapshotMetaFile})");
         }
 
-        var info = ReadSidecar(statePath) ?? throw new MachineException($"snapshot {statePath} has no readable sidecar {SidecarPath(statePath)}");
+        var info = ReadMeta(snapshotDirectory) ?? throw new MachineException($"snapshot {snapshotDirectory} has no readable {StoredImage.SnapshotMetaFile}");
         if (info.ImageBuildId != image.Manifest.BuildId)
         {
-            throw new MachineException($"snapshot {statePath} was saved from another build of image '{image.Name}' (build {info.ImageBuildId[..8]}, image is now {image.Manifest.BuildId[..8]}): it cannot be restored; save a new one");
+            throw new MachineException($"snapshot {snapshotDirectory} was saved from another build of image '{image.Name}' (build {Short(info.ImageBuildId)}, image is now {Short(image.Manifest.BuildId)}): it cannot be restored; save a new one");
         }
 
         if (info.MemoryMb != memoryMb)
         {
-            throw new MachineException($"snapshot {statePath} was saved with --memory {info.MemoryMb}, not {memoryMb}");
+            throw new MachineException($"snapshot {snapshotDirectory} was saved with {info.MemoryMb} MB of memory, not {memoryMb}");
         }
 
-        return new SnapshotRef(statePath, info);
+        return new SnapshotRef(snapshotDirectory, info);
     }
+
+    private static string Short(string id) => id.Length > 8 ? id[..8] : id;
 
     public static async Task<SnapshotRef> EnsureBootSnapshotAsync(StoredImage image, int memoryMb, MachineOptions options, CancellationToken cancellationToken)
     {
         var path = image.BootSnapshotPath(memoryMb);
-        if (LoadValid(image, path, memoryMb, options) is { } existing)
+        // Unlocked fast path: judge, never delete (a writer may be publishing right now).
+        if (Judge(image, path, memoryMb, out _) is { } existing)
         {
             return existing;
         }
 
-        Directory.CreateDirectory(image.SnapshotDirectory);
-        var lockPath = Path.Combine(image.SnapshotDirectory, $".boot-{memoryMb}m.lock");
-        using var fileLock = await Util.FileLock.AcquireAsync(lockPath, TimeSpan.FromMinutes(10),
-            () => options.Log?.Invoke("waiting for another process to finish the boot snapshot"), cancellationToken);
-        if (LoadValid(image, path, memoryMb, options) is { } madeMeanwhile)
+        using var fileLock = await AcquireBootLockAsync(image, memoryMb, options, cancellationToken);
+        // Under the lock no writer can change the unit, so what is judged now is what would be deleted.
+        if (Judge(image, path, memoryMb, out var problem) is { } madeMeanwhile)
         {
             return madeMeanwhile;
+        }
+
+        if (problem is not null)
+        {
+            options.Log?.Invoke($"the boot snapshot {Path.GetFileName(path)} is {problem}: discarding it (cold boot)");
+            DeleteUnit(path);
         }
 
         options.Log?.Invoke($"creating the boot snapshot for '{image.Name}' ({memoryMb} MB): one cold boot, once");
@@ -80,41 +90,86 @@ internal static class Snapshots
         return new SnapshotRef(path, await SaveAsync(machine, path, cancellationToken));
     }
 
-    private static SnapshotRef? LoadValid(StoredImage image, string path, int memoryMb, MachineOptions options)
+    /// <summary>
+    /// Saves a running machine's state as its build's boot snapshot (<c>boot --save</c>), under the same
+    /// lock first-run creation takes, so concurrent starts never judge a half-replaced snapshot.
+    /// </summary>
+    public static async Task<SnapshotInfo> SaveBootSnapshotAsync(Machine machine, MachineOptions options, CancellationToken cancellationToken)
     {
-        if (!File.Exists(path))
+        using var fileLock = await AcquireBootLockAsync(machine.Image, machine.MemoryMb, options, cancellationToken);
+        return await SaveAsync(machine, machine.Image.BootSnapshotPath(machine.MemoryMb), cancellationToken);
+    }
+
+    private static Task<Util.FileLock> AcquireBootLockAsync(StoredImage image, int memoryMb, MachineOptions options, CancellationToken cancellationToken) =>
+        Util.FileLock.AcquireAsync(image.BootSnapshotLockPath(memoryMb), BootLockTimeout,
+            () => options.Log?.Invoke("waiting for another process to finish the boot snapshot"), cancellationToken);
+
+    /// <summary>A usable snapshot, or null with the reason it is not (null reason: there is none).</summary>
+    private static SnapshotRef? Judge(StoredImage image, string path, int memoryMb, out string? problem)
+    {
+        problem = null;
+        if (!Directory.Exists(path))
         {
             return null;
         }
 
-        var info = ReadSidecar(path);
+        var info = ReadMeta(path);
+        var state = new FileInfo(Path.Combine(path, StoredImage.SnapshotStateFile));
         // The digest is checked while the state is decompressed for the restore (in parallel with the
         // worker's start-up), not here on the critical path; a mismatch there falls back to a cold boot.
-        if (info is null || info.ImageBuildId != image.Manifest.BuildId || info.MemoryMb != memoryMb || new FileInfo(path).Length != info.CompressedBytes)
+        problem = info is null ? "missing its meta.json"
+            : info.ImageBuildId != image.Manifest.BuildId ? "from another build"
+            : info.MemoryMb != memoryMb ? "for another memory size"
+            : !state.Exists || state.Length != info.CompressedBytes ? "corrupt (size mismatch)"
+            : null;
+        return problem is null ? new SnapshotRef(path, info!) : null;
+    }
+
+    /// <summary>
+    /// After a restore from <paramref name="judged"/> failed: deletes the boot snapshot, but only under
+    /// its lock and only if the directory still holds that very unit (a concurrent save may have
+    /// replaced it with a good one). When the lock is busy, a writer is replacing it anyway.
+    /// </summary>
+    public static async Task DiscardIfUnchangedAsync(StoredImage image, int memoryMb, SnapshotRef judged, CancellationToken cancellationToken)
+    {
+        Util.FileLock fileLock;
+        try
         {
-            options.Log?.Invoke($"the boot snapshot {Path.GetFileName(path)} is stale or corrupt: discarding it (cold boot)");
-            Discard(image, memoryMb);
-            return null;
+            fileLock = await Util.FileLock.AcquireAsync(image.BootSnapshotLockPath(memoryMb), TimeSpan.Zero, null, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            return;
         }
 
-        return new SnapshotRef(path, info);
-    }
-
-    public static void Discard(StoredImage image, int memoryMb)
-    {
-        var path = image.BootSnapshotPath(memoryMb);
-        Util.AtomicFile.TryDelete(SidecarPath(path));
-        Util.AtomicFile.TryDelete(path);
-    }
-
-    /// <summary>Checks bytes already read against the digest its sidecar recorded.</summary>
-    public static void RequireDigest(SnapshotRef state, ReadOnlySpan<byte> compressed)
-    {
-        if (compressed.Length != state.Info.CompressedBytes || "sha256:" + Convert.ToHexStringLower(SHA256.HashData(compressed)) != state.Info.Digest)
+        using (fileLock)
         {
-            throw new MachineException($"snapshot {state.Path} is corrupt or truncated (digest mismatch)");
+            if (ReadMeta(judged.Directory) == judged.Info)
+            {
+                DeleteUnit(judged.Directory);
+            }
         }
     }
+
+    /// <summary>Removes a snapshot directory: renamed aside first, so the name is never half-deleted.</summary>
+    private static void DeleteUnit(string path)
+    {
+        var aside = Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.dead.{Environment.ProcessId}.{Guid.NewGuid():N}");
+        try
+        {
+            Directory.Move(path, aside);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return;
+        }
+
+        ImageStore.TryDeleteDirectory(aside);
+    }
+
+    /// <summary>Whether bytes already read match the size and digest a sidecar recorded.</summary>
+    public static bool DigestMatches(SnapshotInfo info, ReadOnlySpan<byte> compressed) =>
+        compressed.Length == info.CompressedBytes && "sha256:" + Convert.ToHexStringLower(SHA256.HashData(compressed)) == info.Digest;
 
     public static async Task<SnapshotInfo> SaveAsync(Machine machine, string path, CancellationToken cancellationToken)
     {
@@ -124,11 +179,15 @@ internal static class Snapshots
         // python3 when the image has it): a restored guest would otherwise fetch and inflate them over
         // 9p on its first exec, which measured 0.3-0.5 s of the first command's start.
         await machine.Agent.ExecAsync(new ExecRequest { Shell = WarmUpScript, Timeout = TimeSpan.FromSeconds(60) }, cancellationToken);
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        var raw = Util.AtomicFile.TempPathFor(path) + ".raw";
-        var compressed = Util.AtomicFile.TempPathFor(path);
+        path = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+        var parent = Path.GetDirectoryName(path)!;
+        Directory.CreateDirectory(parent);
+        var work = Path.Combine(parent, $".{Path.GetFileName(path)}.tmp.{Environment.ProcessId}.{Guid.NewGuid():N}");
+        Directory.CreateDirectory(work);
         try
         {
+            var raw = Path.Combine(work, "state.raw");
+            var compressed = Path.Combine(work, StoredImage.SnapshotStateFile);
             var rawBytes = await machine.SaveRawStateAsync(raw, cancellationToken);
             await using (var input = File.OpenRead(raw))
             await using (var output = new FileStream(compressed, FileMode.CreateNew, FileAccess.Write))
@@ -137,6 +196,7 @@ internal static class Snapshots
                 output.Flush(flushToDisk: true);
             }
 
+            File.Delete(raw);
             string digest;
             long compressedBytes;
             await using (var check = File.OpenRead(compressed))
@@ -154,14 +214,46 @@ internal static class Snapshots
                 CompressedBytes = compressedBytes,
                 Digest = digest,
             };
-            Util.AtomicFile.Commit(compressed, path);
-            Util.AtomicFile.WriteAllBytes(SidecarPath(path), JsonSerializer.SerializeToUtf8Bytes(info, ImageJsonContext.Default.SnapshotInfo));
+            Util.AtomicFile.WriteAllBytes(Path.Combine(work, StoredImage.SnapshotMetaFile), JsonSerializer.SerializeToUtf8Bytes(info, ImageJsonContext.Default.SnapshotInfo));
+            Publish(work, path);
             return info;
         }
         finally
         {
-            Util.AtomicFile.TryDelete(raw);
-            Util.AtomicFile.TryDelete(compressed);
+            // After an exchange with an old unit (or an old single file) work holds that.
+            ImageStore.TryDeleteDirectory(work);
+            Util.AtomicFile.TryDelete(work);
         }
+    }
+
+    /// <summary>Puts a finished snapshot directory at <paramref name="path"/> in one rename.</summary>
+    internal static void Publish(string work, string path)
+    {
+        if (StoreNative.TryExchange(work, path))
+        {
+            // work now holds the replaced unit; the caller's cleanup deletes it.
+            return;
+        }
+
+        if (Directory.Exists(path) || File.Exists(path))
+        {
+            // No RENAME_EXCHANGE here: move the old unit aside first (writers hold the lock, so no one
+            // else publishes in between; readers see no snapshot for a moment and wait for the lock).
+            var aside = Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.old.{Environment.ProcessId}.{Guid.NewGuid():N}");
+            StoreNative.Rename(path, aside);
+            Directory.Move(work, path);
+            if (Directory.Exists(aside))
+            {
+                ImageStore.TryDeleteDirectory(aside);
+            }
+            else
+            {
+                Util.AtomicFile.TryDelete(aside);
+            }
+
+            return;
+        }
+
+        Directory.Move(work, path);
     }
 }

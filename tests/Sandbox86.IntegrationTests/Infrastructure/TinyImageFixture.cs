@@ -16,12 +16,12 @@ public sealed class TinyImageFixture : IAsyncLifetime
         Image = await BuildAsync(Name);
     }
 
-    public Task<StoredImage> BuildAsync(string name, string? cmdline = null) =>
+    public Task<StoredImage> BuildAsync(string name, string? cmdline = null, string? tarPath = null) =>
         new ImageBuilder(ImageStore.Default).BuildAsync(new ImageBuildOptions
         {
             Name = name,
             Source = ImageSourceKind.Tar,
-            SourcePath = TarPath,
+            SourcePath = tarPath ?? TarPath,
             MemoryMb = 96,
             Cmdline = cmdline,
         }, CancellationToken.None);
@@ -40,7 +40,7 @@ public sealed class TinyImageFixture : IAsyncLifetime
             }
         }
 
-        // No VM of this run is alive any more: its retired copies and lock files can go at once.
+        // No VM of this run is alive any more (Remove collected their builds): the lock files can go.
         foreach (var leftover in Directory.EnumerateFileSystemEntries(ImageStore.Default.Root, ".it-*"))
         {
             if (Directory.Exists(leftover))

@@ -15,7 +15,7 @@ internal static class TinyRootfs
         return path;
     }
 
-    public static void Write(string tarPath, string? initScript = null)
+    public static void Write(string tarPath, string? initScript = null, IReadOnlyDictionary<string, byte[]>? extraFiles = null)
     {
         using var stream = File.Create(tarPath);
         using var tar = new TarWriter(stream, TarEntryFormat.Pax);
@@ -38,6 +38,12 @@ internal static class TinyRootfs
         {
             using var init = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(initScript));
             tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "sbin/init") { Mode = (UnixFileMode)0x1ED, DataStream = init });
+        }
+
+        foreach (var (path, content) in extraFiles ?? new Dictionary<string, byte[]>())
+        {
+            using var data = new MemoryStream(content);
+            tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, path) { Mode = (UnixFileMode)0x1A4, DataStream = data });
         }
 
         using var hello = new MemoryStream("hello from the tiny image\n"u8.ToArray());

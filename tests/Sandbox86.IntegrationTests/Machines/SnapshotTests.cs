@@ -1,4 +1,5 @@
 using Sandbox86.Guest;
+using Sandbox86.Images.Store;
 using Sandbox86.IntegrationTests.Infrastructure;
 using Sandbox86.Machines;
 
@@ -17,7 +18,7 @@ public sealed class SnapshotTests
     {
         var name = "it-rebuilt-" + Guid.NewGuid().ToString("N")[..8];
         var image = await _tiny.BuildAsync(name);
-        var state = Path.Combine(Path.GetTempPath(), $"sandbox86-{name}.state.zst");
+        var state = Path.Combine(Path.GetTempPath(), $"sandbox86-{name}.snapshot");
         try
         {
             await using (var vm = await Machine.StartAsync(image, new MachineOptions { Cold = true }, CancellationToken.None))
@@ -39,30 +40,98 @@ public sealed class SnapshotTests
         }
         finally
         {
-            File.Delete(state);
-            File.Delete(state + ".json");
+            Directory.Delete(state, recursive: true);
         }
     }
 
-    [Fact]
-    public async Task A_truncated_boot_snapshot_falls_back_to_a_cold_boot_and_says_so()
+    [Theory]
+    [InlineData("truncated")]
+    [InlineData("flipped byte")]
+    public async Task A_corrupt_boot_snapshot_is_detected_removed_and_replaced_after_a_cold_boot(string damage)
     {
-        var image = _tiny.Image;
+        var name = "it-corrupt-" + Guid.NewGuid().ToString("N")[..8];
+        var image = await _tiny.BuildAsync(name);
         await using (var first = await Machine.StartAsync(image, new MachineOptions(), CancellationToken.None))
         {
             Assert.True(first.Restored);
         }
 
         var snapshot = image.BootSnapshotPath(image.Manifest.MemoryMb);
-        await using (var stream = new FileStream(snapshot, FileMode.Open))
+        var judged = Snapshots.ReadMeta(snapshot)!;
+        await using (var stream = new FileStream(Path.Combine(snapshot, StoredImage.SnapshotStateFile), FileMode.Open))
         {
-            stream.SetLength(stream.Length / 2);
+            if (damage == "truncated")
+            {
+                stream.SetLength(stream.Length / 2);
+            }
+            else
+            {
+                // Same size, so only the digest check (during decompression) can notice.
+                stream.Position = stream.Length / 2;
+                var b = stream.ReadByte();
+                stream.Position = stream.Length / 2;
+                stream.WriteByte((byte)(b ^ 0xFF));
+            }
         }
 
         var log = new List<string>();
-        await using var vm = await Machine.StartAsync(image, new MachineOptions { Log = log.Add }, CancellationToken.None);
-        Assert.Contains(log, l => l.Contains("corrupt", StringComparison.Ordinal));
-        Assert.Equal(0, (await vm.Agent.ExecAsync(ExecRequest.ForArgv("/bin/true"), CancellationToken.None)).ExitCode);
+        await using (var vm = await Machine.StartAsync(image, new MachineOptions { Log = log.Add }, CancellationToken.None))
+        {
+            Assert.Contains(log, l => l.Contains("corrupt", StringComparison.Ordinal));
+            Assert.Equal(0, (await vm.Agent.ExecAsync(ExecRequest.ForArgv("/bin/true"), CancellationToken.None)).ExitCode);
+        }
+
+        // The damaged unit is gone; the next start makes a fresh one (one cold boot) and restores it.
+        Assert.NotEqual(judged, Snapshots.ReadMeta(snapshot));
+        await using var next = await Machine.StartAsync(image, new MachineOptions(), CancellationToken.None);
+        Assert.True(next.Restored);
+        var fresh = Snapshots.ReadMeta(snapshot)!;
+        Assert.NotEqual(judged.Created, fresh.Created);
+        Assert.Equal(fresh.CompressedBytes, new FileInfo(Path.Combine(snapshot, StoredImage.SnapshotStateFile)).Length);
+    }
+
+    [Fact]
+    public async Task Saving_the_boot_snapshot_while_machines_start_never_deletes_a_valid_snapshot()
+    {
+        var name = "it-save-race-" + Guid.NewGuid().ToString("N")[..8];
+        var image = await _tiny.BuildAsync(name);
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var options = new MachineOptions { Log = log.Enqueue };
+        await using var saver = await Machine.StartAsync(image, options, CancellationToken.None);
+        Assert.True(saver.Restored);
+        log.Clear(); // the saver's own start created the first snapshot
+        var saved = new List<SnapshotInfo>();
+        var restores = 0;
+        using var saving = new CancellationTokenSource();
+
+        async Task StartLoopAsync()
+        {
+            while (!saving.IsCancellationRequested)
+            {
+                await using var vm = await Machine.StartAsync(image, options, CancellationToken.None);
+                Assert.True(vm.Restored, "every start restores: nothing judged the snapshot invalid");
+                Interlocked.Increment(ref restores);
+            }
+        }
+
+        var starters = new[] { Task.Run(StartLoopAsync), Task.Run(StartLoopAsync), Task.Run(StartLoopAsync) };
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                // What `boot --save` calls: the same lock first-run creation takes, then one rename.
+                saved.Add(await saver.SaveBootSnapshotAsync(options, CancellationToken.None));
+            }
+        }
+        finally
+        {
+            saving.Cancel();
+            await Task.WhenAll(starters);
+        }
+
+        Assert.True(restores >= 3, $"the starters raced the saves ({restores} restores)");
+        Assert.DoesNotContain(log, l => l.Contains("discarding", StringComparison.Ordinal) || l.Contains("removed", StringComparison.Ordinal) || l.Contains("creating", StringComparison.Ordinal));
+        Assert.Equal(saved[^1], Snapshots.ReadMeta(image.BootSnapshotPath(image.Manifest.MemoryMb)));
     }
 
     [Fact]

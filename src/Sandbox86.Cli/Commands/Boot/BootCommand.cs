@@ -83,7 +83,8 @@ internal static class BootCommand
 
         if (save)
         {
-            var info = await machine.SaveStateAsync(image.BootSnapshotPath(machine.MemoryMb), CancellationToken.None);
+            // Under the boot-snapshot lock, into the build this machine runs (a rebuild meanwhile keeps its own).
+            var info = await machine.SaveBootSnapshotAsync(options, CancellationToken.None);
             Console.Error.WriteLine($"sandbox86: saved the VM state as {image.Name}'s boot snapshot ({info.CompressedBytes / 1048576.0:0.0} MiB)");
         }
 

@@ -73,7 +73,7 @@ internal static class ImageListCommands
     public static Command CreateRemove()
     {
         var name = new Argument<string>("name") { Description = "Image name" };
-        var command = new Command("rm", "Remove an image") { name };
+        var command = new Command("rm", "Remove an image name (its build goes once no running machine uses it)") { name };
         command.SetAction(async (parse, ct) => await CliError.GuardAsync(async () =>
         {
             var image = parse.GetValue(name)!;

@@ -6,14 +6,16 @@ namespace Sandbox86.Cli.Commands.Images;
 internal sealed record ImageView
 {
     public required string Name { get; init; }
+    /// <summary>The build's own directory (<c>images/.builds/BUILDID</c>), which the name points at.</summary>
     public required string Path { get; init; }
+    public required string BuildId { get; init; }
     public required DateTimeOffset Created { get; init; }
     public required string Source { get; init; }
     public required string KernelVersion { get; init; }
     public required string Cmdline { get; init; }
     public required int MemoryMb { get; init; }
     public required ImageStats Stats { get; init; }
-    /// <summary>Bytes on disk of the whole image directory (chunks, index, kernel, initrd, snapshots).</summary>
+    /// <summary>Bytes on disk of the whole build directory (chunks, index, kernel, initrd, snapshots).</summary>
     public required long SizeBytes { get; init; }
     public required IReadOnlyDictionary<string, string> Digests { get; init; }
     public required IReadOnlyList<string> Snapshots { get; init; }
@@ -23,6 +25,7 @@ internal sealed record ImageView
     {
         Name = image.Name,
         Path = image.Directory,
+        BuildId = image.Manifest.BuildId,
         Created = image.Manifest.Created,
         Source = image.Manifest.Source,
         KernelVersion = image.Manifest.KernelVersion,
@@ -32,7 +35,8 @@ internal sealed record ImageView
         SizeBytes = DirectorySize(image.Directory),
         Digests = image.Manifest.Digests,
         Snapshots = Directory.Exists(image.SnapshotDirectory)
-            ? Directory.EnumerateFiles(image.SnapshotDirectory, "*.zst").Select(System.IO.Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToList()
+            ? Directory.EnumerateDirectories(image.SnapshotDirectory).Select(System.IO.Path.GetFileName).OfType<string>()
+                .Where(n => !n.StartsWith('.')).Order(StringComparer.Ordinal).ToList()
             : [],
         BuildSeconds = buildSeconds,
     };

@@ -3,20 +3,27 @@ using System.Text.RegularExpressions;
 namespace Sandbox86.Images.Store;
 
 /// <summary>
-/// The directory of built images (<c>$SANDBOX86_HOME/images/NAME</c>). Installs are atomic: an image is
-/// built in a temp directory on the same filesystem and renamed into place, so readers never see half
-/// an image. Per-image lock files serialise builds, snapshot creation and removal across processes.
+/// The directory of built images (<c>$SANDBOX86_HOME/images</c>). Every build is immutable and lives in
+/// <c>.builds/BUILDID/</c>; <c>NAME</c> is a symlink to the current build. A machine resolves the name
+/// once, leases that build (<see cref="BuildLease"/>) and is given that build's paths, so a rebuild or
+/// removal never changes files under a running VM. Builds that no name points at are collected as soon
+/// as no lease holds them. Per-image lock files serialise builds, removal and migration across processes.
 /// </summary>
 public sealed partial class ImageStore
 {
+    internal const string BuildsDirectoryName = ".builds";
+
     public ImageStore(string root)
     {
-        Root = root;
+        Root = Path.GetFullPath(root);
     }
 
     public static ImageStore Default => new(Util.SandboxPaths.Images);
 
     public string Root { get; }
+
+    /// <summary>Where the builds live: <c>Root/.builds</c>.</summary>
+    public string BuildsRoot => Path.Combine(Root, BuildsDirectoryName);
 
     public string LockPath(string name) => Path.Combine(Root, $".{name}.lock");
 
@@ -28,41 +35,46 @@ public sealed partial class ImageStore
         }
     }
 
+    /// <summary>The store a build directory belongs to, when it sits in one (<c>ROOT/.builds/ID</c>).</summary>
+    internal static ImageStore? ForBuildDirectory(string buildDirectory)
+    {
+        var parent = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(buildDirectory));
+        return parent is not null && Path.GetFileName(parent) == BuildsDirectoryName && Path.GetDirectoryName(parent) is { } root
+            ? new ImageStore(root)
+            : null;
+    }
+
     public bool Exists(string name) => File.Exists(Path.Combine(Root, name, "image.json"));
 
+    /// <summary>Resolves a name to its current build (migrating an old-layout image directory first).</summary>
     public StoredImage Open(string name)
     {
         ValidateName(name);
-        var dir = Path.Combine(Root, name);
-        if (!File.Exists(Path.Combine(dir, "image.json")))
+        var pointer = Path.Combine(Root, name);
+        if (IsLegacyDirectory(pointer))
         {
-            var known = List().Select(i => i.Name).ToList();
+            MigrateLegacyLocked(name);
+        }
+
+        if (!File.Exists(Path.Combine(pointer, "image.json")))
+        {
+            var known = Names().ToList();
             var hint = known.Count == 0 ? "no images are built yet; run 'sandbox86 image build'" : "known: " + string.Join(", ", known);
             throw new ImageStoreException($"unknown image '{name}' ({hint})");
         }
 
-        return StoredImage.Load(dir);
+        // Load resolves the symlink: the StoredImage names the build directory, never images/NAME.
+        return StoredImage.Load(pointer);
     }
 
     public IReadOnlyList<StoredImage> List()
     {
-        if (!Directory.Exists(Root))
-        {
-            return [];
-        }
-
         var images = new List<StoredImage>();
-        foreach (var dir in Directory.EnumerateDirectories(Root).Order(StringComparer.Ordinal))
+        foreach (var name in Names())
         {
-            var name = Path.GetFileName(dir);
-            if (name.StartsWith('.') || !File.Exists(Path.Combine(dir, "image.json")))
-            {
-                continue;
-            }
-
             try
             {
-                images.Add(StoredImage.Load(dir));
+                images.Add(Open(name));
             }
             catch (ImageStoreException)
             {
@@ -73,76 +85,215 @@ public sealed partial class ImageStore
         return images;
     }
 
-    /// <summary>Moves a finished image directory into the store, replacing an older image of that name.</summary>
+    private IEnumerable<string> Names()
+    {
+        if (!Directory.Exists(Root))
+        {
+            return [];
+        }
+
+        return Directory.EnumerateFileSystemEntries(Root)
+            .Select(Path.GetFileName)
+            .OfType<string>()
+            .Where(n => !n.StartsWith('.') && NamePattern().IsMatch(n) && File.Exists(Path.Combine(Root, n, "image.json")))
+            .Order(StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// Moves a finished build into <c>.builds/</c> and points the name at it (one atomic rename of the
+    /// symlink), then collects builds nobody holds. The caller holds <see cref="LockPath"/>.
+    /// </summary>
     public StoredImage Install(string builtDirectory, string name)
     {
         ValidateName(name);
-        Directory.CreateDirectory(Root);
-        var target = Path.Combine(Root, name);
-        string? old = null;
-        if (Directory.Exists(target))
+        var manifest = StoredImage.Load(builtDirectory).Manifest;
+        ValidateBuildId(manifest.BuildId);
+        Directory.CreateDirectory(BuildsRoot);
+        var build = Path.Combine(BuildsRoot, manifest.BuildId);
+        // Lease the new build until the name points at it, so a concurrent collection (of another
+        // name) cannot take it for an orphan in between.
+        if (!BuildLease.TryShared(builtDirectory, out var installing))
         {
-            old = Path.Combine(Root, $".{name}.old.{Guid.NewGuid():N}");
-            Directory.Move(target, old);
-            Directory.SetLastWriteTimeUtc(old, DateTime.UtcNow);
+            throw new ImageStoreException($"the finished build at {builtDirectory} vanished before it was installed");
         }
 
-        Directory.Move(builtDirectory, target);
-        // VMs started from the old build still read its chunks lazily over 9p, so the old directory
-        // is kept for a while and collected by a later install or removal.
-        CollectRetired();
-        return StoredImage.Load(target);
+        using (installing)
+        {
+            Directory.Move(builtDirectory, build);
+            PointAt(name, manifest.BuildId);
+        }
+
+        Collect();
+        return StoredImage.Load(build);
     }
 
+    /// <summary>Removes the name; its build goes once no running machine holds it. The caller holds <see cref="LockPath"/>.</summary>
     public void Remove(string name)
     {
         ValidateName(name);
-        var target = Path.Combine(Root, name);
-        if (!Directory.Exists(target))
+        var pointer = Path.Combine(Root, name);
+        if (IsLegacyDirectory(pointer))
+        {
+            MigrateLegacy(name);
+        }
+
+        if (!File.Exists(Path.Combine(pointer, "image.json")) && new FileInfo(pointer).LinkTarget is null)
         {
             throw new ImageStoreException($"unknown image '{name}'");
         }
 
-        // Rename first so a concurrent reader sees either the whole image or none; running VMs keep
-        // reading the renamed copy until it is collected.
-        var retired = Path.Combine(Root, $".{name}.old.{Guid.NewGuid():N}");
-        Directory.Move(target, retired);
-        Directory.SetLastWriteTimeUtc(retired, DateTime.UtcNow);
-        CollectRetired();
+        File.Delete(pointer);
+        Collect();
     }
 
-    /// <summary>How long a replaced or removed image stays readable for VMs already running from it.</summary>
-    public static readonly TimeSpan RetiredGracePeriod = TimeSpan.FromHours(6);
-
-    private void CollectRetired()
+    /// <summary>
+    /// Deletes every build that no name points at and no lease holds, plus leftovers of crashed builds,
+    /// collections and migrations. Safe to run at any time from any process.
+    /// </summary>
+    public void Collect()
     {
-        foreach (var dir in Directory.EnumerateDirectories(Root, ".*.old.*"))
+        if (Directory.Exists(BuildsRoot))
         {
-            if (DateTime.UtcNow - Directory.GetLastWriteTimeUtc(dir) > RetiredGracePeriod)
+            var referenced = ReferencedBuilds();
+            foreach (var dir in Directory.EnumerateDirectories(BuildsRoot).ToList())
             {
-                TryDeleteDirectory(dir);
+                var entry = Path.GetFileName(dir);
+                if (entry.StartsWith(".dead-", StringComparison.Ordinal))
+                {
+                    TryDeleteDirectory(dir);
+                }
+                else if (entry.StartsWith('.'))
+                {
+                    CollectIfOrphaned(dir);
+                }
+                else if (!referenced.Contains(dir))
+                {
+                    TryCollectBuild(dir);
+                }
             }
         }
 
-        // Build directories left by a crashed build (its process is gone) are garbage at once.
-        foreach (var dir in Directory.EnumerateDirectories(Root, ".*.build.*"))
+        if (!Directory.Exists(Root))
         {
-            var parts = Path.GetFileName(dir).Split('.');
-            if (parts.Length >= 4 && int.TryParse(parts[^2], out var pid) && !ProcessExists(pid))
+            return;
+        }
+
+        // The old layout kept replaced images as .NAME.old.* for six hours; no lease protects them, and
+        // every current machine runs from .builds/, so they go now.
+        foreach (var entry in Directory.EnumerateFileSystemEntries(Root, ".*.old.*"))
+        {
+            DeleteEntry(entry);
+        }
+
+        foreach (var entry in Directory.EnumerateFileSystemEntries(Root, ".*.build.*").Concat(Directory.EnumerateFileSystemEntries(Root, ".*.link.*")).ToList())
+        {
+            CollectIfOrphaned(entry);
+        }
+    }
+
+    private void TryCollectBuild(string dir)
+    {
+        var exclusive = BuildLease.TryExclusive(dir);
+        if (exclusive is null)
+        {
+            return; // held by a running machine (or an install in progress)
+        }
+
+        string dead;
+        using (exclusive)
+        {
+            // Re-check under the lock: an install may have pointed a name here after we listed them.
+            if (ReferencedBuilds().Contains(dir))
             {
-                TryDeleteDirectory(dir);
+                return;
             }
+
+            dead = Path.Combine(BuildsRoot, $".dead-{Guid.NewGuid():N}");
+            // Renamed while exclusive: a lease taken after this finds the path gone and re-resolves.
+            Directory.Move(dir, dead);
+        }
+
+        TryDeleteDirectory(dead);
+    }
+
+    private HashSet<string> ReferencedBuilds()
+    {
+        var set = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var entry in Directory.EnumerateFileSystemEntries(Root))
+        {
+            if (new FileInfo(entry).LinkTarget is { } target)
+            {
+                set.Add(Path.TrimEndingDirectorySeparator(Path.GetFullPath(target, Root)));
+            }
+        }
+
+        return set;
+    }
+
+    /// <summary>Atomically (re)points <c>NAME</c> at a build: a new symlink renamed over the old one.</summary>
+    private void PointAt(string name, string buildId)
+    {
+        // A symlink rather than a ref file: rename(2) swaps it atomically, and images/NAME/ stays a
+        // directory to anything that reads it by path (v86 in a browser, older sandbox86 versions).
+        var link = Path.Combine(Root, $".{name}.link.{Environment.ProcessId}.{Guid.NewGuid():N}");
+        File.CreateSymbolicLink(link, Path.Combine(BuildsDirectoryName, buildId));
+        try
+        {
+            var pointer = Path.Combine(Root, name);
+            if (IsLegacyDirectory(pointer))
+            {
+                // rename(2) cannot replace a directory with a symlink; swap them in one step instead.
+                ReplaceLegacyDirectory(pointer, link);
+                return;
+            }
+
+            StoreNative.Rename(link, pointer);
+        }
+        finally
+        {
+            DeleteEntry(link);
+        }
+    }
+
+    private static void CollectIfOrphaned(string entry)
+    {
+        // Work entries are named .PREFIX.PID.GUID (.NAME.build.PID.GUID, .migrate.PID.GUID, .NAME.link.PID.GUID):
+        // garbage once that process is gone.
+        var parts = Path.GetFileName(entry).Split('.');
+        if (parts.Length >= 3 && int.TryParse(parts[^2], out var pid) && !ProcessExists(pid))
+        {
+            DeleteEntry(entry);
         }
     }
 
     private static bool ProcessExists(int pid) => Directory.Exists($"/proc/{pid}");
 
-    /// <summary>Creates a fresh build directory next to the store so the final rename is atomic.</summary>
+    /// <summary>Creates a fresh build directory inside the store so the final rename is atomic.</summary>
     public string CreateBuildDirectory(string name)
     {
         var dir = Path.Combine(Root, $".{name}.build.{Environment.ProcessId}.{Guid.NewGuid():N}");
         Directory.CreateDirectory(dir);
         return dir;
+    }
+
+    private static void ValidateBuildId(string buildId)
+    {
+        if (!BuildIdPattern().IsMatch(buildId))
+        {
+            throw new ImageStoreException($"invalid build id '{buildId}' in image.json");
+        }
+    }
+
+    private static void DeleteEntry(string path)
+    {
+        if (new FileInfo(path).LinkTarget is not null || File.Exists(path))
+        {
+            Util.AtomicFile.TryDelete(path);
+        }
+        else if (Directory.Exists(path))
+        {
+            TryDeleteDirectory(path);
+        }
     }
 
     public static void TryDeleteDirectory(string path)
@@ -161,4 +312,7 @@ public sealed partial class ImageStore
 
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,63}$")]
     private static partial Regex NamePattern();
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")]
+    private static partial Regex BuildIdPattern();
 }

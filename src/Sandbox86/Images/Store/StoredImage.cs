@@ -2,7 +2,10 @@ using System.Text.Json;
 
 namespace Sandbox86.Images.Store;
 
-/// <summary>An image as it sits in the store: its directory and parsed manifest.</summary>
+/// <summary>
+/// One build of an image: its directory (always the resolved build directory, e.g.
+/// <c>images/.builds/BUILDID</c>, never the <c>images/NAME</c> symlink) and parsed manifest.
+/// </summary>
 public sealed class StoredImage
 {
     public StoredImage(string directory, ImageManifest manifest)
@@ -20,11 +23,24 @@ public sealed class StoredImage
     public string ChunkDirectory => Path.Combine(Directory, Manifest.ChunkDir);
     public string SnapshotDirectory => Path.Combine(Directory, "snapshots");
 
-    /// <summary>The boot snapshot for a memory size (one per size: v86 states are tied to it).</summary>
-    public string BootSnapshotPath(int memoryMb) => Path.Combine(SnapshotDirectory, $"boot-{memoryMb}m.state.zst");
+    /// <summary>The file holding the zstd v86 state inside a snapshot directory.</summary>
+    public const string SnapshotStateFile = "state.zst";
+
+    /// <summary>The sidecar (<see cref="SnapshotInfo"/>) inside a snapshot directory.</summary>
+    public const string SnapshotMetaFile = "meta.json";
+
+    /// <summary>
+    /// The boot snapshot for a memory size (one per size: v86 states are tied to it): a directory
+    /// holding <see cref="SnapshotStateFile"/> and <see cref="SnapshotMetaFile"/>, published with one rename.
+    /// </summary>
+    public string BootSnapshotPath(int memoryMb) => Path.Combine(SnapshotDirectory, $"boot-{memoryMb}m");
+
+    /// <summary>The lock every writer of <see cref="BootSnapshotPath"/> holds (first-run creation, <c>boot --save</c>, discard).</summary>
+    public string BootSnapshotLockPath(int memoryMb) => Path.Combine(SnapshotDirectory, $".boot-{memoryMb}m.lock");
 
     public static StoredImage Load(string directory)
     {
+        directory = ResolveBuildDirectory(directory);
         var path = Path.Combine(directory, "image.json");
         ImageManifest? manifest;
         try
@@ -43,6 +59,22 @@ public sealed class StoredImage
         }
 
         return new StoredImage(directory, manifest);
+    }
+
+    /// <summary>Follows <c>images/NAME</c> to the build it points at, so every path handed out is that build's.</summary>
+    private static string ResolveBuildDirectory(string directory)
+    {
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+        try
+        {
+            return new DirectoryInfo(full).ResolveLinkTarget(returnFinalTarget: true) is { } target
+                ? Path.TrimEndingDirectorySeparator(target.FullName)
+                : full;
+        }
+        catch (IOException)
+        {
+            return full; // dangling or looping: the manifest read below reports it
+        }
     }
 
     internal static void WriteManifest(string directory, ImageManifest manifest)
