@@ -13,14 +13,14 @@ internal sealed class GuestWatchdog : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
 
-    private GuestWatchdog(AgentClient agent, WorkerProcess worker, TimeSpan allowance)
+    private GuestWatchdog(AgentClient agent, IWorkerConnection worker, TimeSpan allowance)
     {
         _loop = Task.Run(() => RunAsync(agent, worker, allowance, _stop.Token));
     }
 
-    public static GuestWatchdog Start(AgentClient agent, WorkerProcess worker, TimeSpan allowance) => new(agent, worker, allowance);
+    public static GuestWatchdog Start(AgentClient agent, IWorkerConnection worker, TimeSpan allowance) => new(agent, worker, allowance);
 
-    private static async Task RunAsync(AgentClient agent, WorkerProcess worker, TimeSpan allowance, CancellationToken stop)
+    private static async Task RunAsync(AgentClient agent, IWorkerConnection worker, TimeSpan allowance, CancellationToken stop)
     {
         // A few pings per allowance: one slow answer from a busy guest is not a hang.
         var interval = allowance / 3;
