@@ -44,6 +44,9 @@ public sealed partial class Machine : IAsyncDisposable
     /// <summary>The worker's process id (tests kill it to check failure handling).</summary>
     public int WorkerProcessId => _worker.ProcessId;
 
+    /// <summary>The worker hosting the VM (tests read its statistics).</summary>
+    internal IWorkerConnection WorkerConnection => _worker;
+
     /// <summary>Completes when the worker is gone, with the reason.</summary>
     public Task<WorkerException> Exited => _worker.Exited;
 
