@@ -54,6 +54,7 @@ let outHead = 0;
 let outQueuedBytes = 0;
 let outBlocked = false;
 let exiting = false;
+let stdoutEnded = false;
 const stats = { peakQueuedBytes: 0, droppedSerialBytes: 0, droppedNetFrames: 0, pauses: 0 };
 let pausedForBackpressure = false;
 
@@ -69,6 +70,7 @@ function frameOf(type, payload, prefix) {
 
 // lossy: serial and net frames, which may be dropped while the queue is over LOSSY_QUEUE_BYTES.
 function writeFrame(type, payload, lossy = false, prefix = undefined) {
+    if (stdoutEnded) { return; }
     if (!outBlocked) {
         if (!process.stdout.write(frameOf(type, payload, prefix))) { outBlocked = true; }
         return;
@@ -131,6 +133,9 @@ function exitWhenFlushed(code) {
 }
 
 function finishExit() {
+    if (stdoutEnded) { return; }
+    // Whatever the still-running guest produces from here on is not sent: a write after end() would fail.
+    stdoutEnded = true;
     process.stdout.end(() => process.exit(exitCode));
 }
 
