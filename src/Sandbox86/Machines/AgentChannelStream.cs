@@ -4,56 +4,36 @@ using Sandbox86.Machines.Worker;
 namespace Sandbox86.Machines;
 
 /// <summary>
-/// Presents the worker's agent channel (virtio-console port 1) as a duplex <see cref="Stream"/>
-/// for the agent client. Inbound bytes are queued up to a fixed budget; past it they are dropped and
-/// counted, because a guest that ignores flow control must not grow host memory.
+/// Presents the agent's virtio-console port as a duplex <see cref="Stream"/> for the agent client.
+/// Inbound bytes come from that port's bounded queue in <see cref="WorkerChannels"/>: when the client
+/// falls behind, the worker's read loop waits (backpressure up to the guest), and no byte is ever dropped —
+/// a lost byte would break the agent's framing, and its credits keep an honest agent well inside the bound.
 /// </summary>
 internal sealed class AgentChannelStream : Stream
 {
-    internal const long MaxQueuedBytes = 16 * 1024 * 1024;
-
-    private readonly WorkerProcess _worker;
-    private readonly Channel<ReadOnlyMemory<byte>> _inbound = Channel.CreateUnbounded<ReadOnlyMemory<byte>>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly IWorkerConnection _worker;
+    private readonly ChannelReader<ReadOnlyMemory<byte>> _inbound;
+    private readonly int _port;
     private ReadOnlyMemory<byte> _current;
-    private long _queuedBytes;
-    private long _droppedBytes;
 
-    public AgentChannelStream(WorkerProcess worker)
+    public AgentChannelStream(IWorkerConnection worker, int port = WorkerConsolePorts.Agent)
     {
         _worker = worker;
-        worker.AgentReceived += OnAgentBytes;
-        _ = worker.Exited.ContinueWith(t => _inbound.Writer.TryComplete(t.Result), TaskScheduler.Default);
-    }
-
-    /// <summary>Guest bytes dropped because the reader fell more than <see cref="MaxQueuedBytes"/> behind.</summary>
-    public long DroppedBytes => Interlocked.Read(ref _droppedBytes);
-
-    private void OnAgentBytes(ReadOnlyMemory<byte> bytes)
-    {
-        if (Interlocked.Add(ref _queuedBytes, bytes.Length) > MaxQueuedBytes)
-        {
-            Interlocked.Add(ref _queuedBytes, -bytes.Length);
-            Interlocked.Add(ref _droppedBytes, bytes.Length);
-            return;
-        }
-
-        _inbound.Writer.TryWrite(bytes);
+        _port = port;
+        _inbound = worker.Channels.ConsolePort(port);
     }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         while (_current.IsEmpty)
         {
-            if (!await _inbound.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            // Throws the worker's exit reason once it is gone and everything before it was read.
+            if (!await _inbound.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 return 0;
             }
 
-            if (_inbound.Reader.TryRead(out var next))
-            {
-                _current = next;
-                Interlocked.Add(ref _queuedBytes, -next.Length);
-            }
+            _inbound.TryRead(out _current);
         }
 
         var n = Math.Min(buffer.Length, _current.Length);
@@ -66,10 +46,10 @@ internal sealed class AgentChannelStream : Stream
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
-        new(_worker.SendAgentAsync(buffer, cancellationToken));
+        new(_worker.SendConsoleAsync(_port, buffer, cancellationToken));
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        _worker.SendAgentAsync(buffer.AsMemory(offset, count), cancellationToken);
+        _worker.SendConsoleAsync(_port, buffer.AsMemory(offset, count), cancellationToken);
 
     public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
@@ -88,15 +68,4 @@ internal sealed class AgentChannelStream : Stream
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            _worker.AgentReceived -= OnAgentBytes;
-            _inbound.Writer.TryComplete();
-        }
-
-        base.Dispose(disposing);
-    }
 }

@@ -34,7 +34,7 @@ internal sealed class GuestWatchdog : IAsyncDisposable
         _loop = Task.Run(() => RunAsync(_stop.Token));
     }
 
-    public static GuestWatchdog Start(AgentClient agent, WorkerProcess worker, TimeSpan allowance, TimeProvider? time = null) =>
+    public static GuestWatchdog Start(AgentClient agent, IWorkerConnection worker, TimeSpan allowance, TimeProvider? time = null) =>
         new(agent.PingAsync, () => worker.HasExited, worker.Abort, allowance, time ?? TimeProvider.System);
 
     /// <summary>Ended: the guest was declared hung, the channel went away, or the watchdog was disposed.</summary>

@@ -15,21 +15,20 @@ namespace Sandbox86.Machines;
 /// </summary>
 public sealed partial class Machine : IAsyncDisposable
 {
-    private readonly WorkerProcess _worker;
+    private readonly IWorkerConnection _worker;
     private readonly AgentChannelStream _agentStream;
-    private readonly SerialTail _serialTail;
+    private readonly List<(Delegate Handler, WorkerSubscription Subscription)> _subscriptions = [];
     private GuestWatchdog? _watchdog;
     private BuildLease? _lease;
     private Task _resync = Task.CompletedTask;
 
-    private Machine(StoredImage image, int memoryMb, WorkerProcess worker, AgentChannelStream agentStream, AgentClient agent, SerialTail serialTail, bool restored)
+    private Machine(StoredImage image, int memoryMb, IWorkerConnection worker, AgentChannelStream agentStream, AgentClient agent, bool restored)
     {
         Image = image;
         MemoryMb = memoryMb;
         _worker = worker;
         _agentStream = agentStream;
         Agent = agent;
-        _serialTail = serialTail;
         Restored = restored;
     }
 
@@ -46,26 +45,72 @@ public sealed partial class Machine : IAsyncDisposable
     /// <summary>The worker's process id (tests kill it to check failure handling).</summary>
     public int WorkerProcessId => _worker.ProcessId;
 
+    /// <summary>The worker hosting the VM (tests read its statistics).</summary>
+    internal IWorkerConnection WorkerConnection => _worker;
+
     /// <summary>Completes when the worker is gone, with the reason.</summary>
     public Task<WorkerException> Exited => _worker.Exited;
 
-    public string SerialConsoleTail => _serialTail.ToString();
+    public string SerialConsoleTail => _worker.Channels.SerialTail.ToString();
 
     /// <summary>Bytes to the guest's ttyS0 (interactive console).</summary>
     public Task SendSerialAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken) => _worker.SendSerialAsync(bytes, cancellationToken);
 
-    /// <summary>Guest ttyS0 output; subscribe before sending input.</summary>
+    /// <summary>
+    /// Guest ttyS0 output; subscribe before sending input. Each handler is called on its own task from its
+    /// own bounded queue: one that falls behind loses its oldest bytes (counted in
+    /// <see cref="SerialBytesDropped"/>) and never slows the guest, exec or another handler.
+    /// </summary>
     public event Action<ReadOnlyMemory<byte>>? SerialReceived
     {
-        add => _worker.SerialReceived += value;
-        remove => _worker.SerialReceived -= value;
+        add => Subscribe(value, _worker.Channels.SubscribeSerial);
+        remove => Unsubscribe(value);
     }
 
-    /// <summary>Ethernet frames the guest's NIC (virtio-net, eth0) sent.</summary>
+    /// <summary>
+    /// Ethernet frames the guest's NIC (virtio-net, eth0) sent. Each handler is called on its own task from
+    /// its own bounded queue: when it falls behind, new frames are dropped (counted in
+    /// <see cref="NetFramesDropped"/>) as by a NIC with a full receive ring.
+    /// </summary>
     public event Action<ReadOnlyMemory<byte>>? NetReceived
     {
-        add => _worker.NetReceived += value;
-        remove => _worker.NetReceived -= value;
+        add => Subscribe(value, _worker.Channels.SubscribeNet);
+        remove => Unsubscribe(value);
+    }
+
+    /// <summary>Console bytes that serial handlers lost because they fell behind.</summary>
+    public long SerialBytesDropped => _worker.Channels.SerialBytesDropped;
+
+    /// <summary>Guest frames that net handlers lost because they fell behind.</summary>
+    public long NetFramesDropped => _worker.Channels.NetFramesDropped;
+
+    private void Subscribe(Action<ReadOnlyMemory<byte>>? handler, Func<Action<ReadOnlyMemory<byte>>, WorkerSubscription> subscribe)
+    {
+        if (handler is null)
+        {
+            return;
+        }
+
+        lock (_subscriptions)
+        {
+            _subscriptions.Add((handler, subscribe(handler)));
+        }
+    }
+
+    private void Unsubscribe(Action<ReadOnlyMemory<byte>>? handler)
+    {
+        WorkerSubscription? gone = null;
+        lock (_subscriptions)
+        {
+            var index = _subscriptions.FindLastIndex(s => s.Handler.Equals(handler));
+            if (index >= 0)
+            {
+                gone = _subscriptions[index].Subscription;
+                _subscriptions.RemoveAt(index);
+            }
+        }
+
+        gone?.Dispose();
     }
 
     /// <summary>Delivers one Ethernet frame to the guest's NIC.</summary>
@@ -87,7 +132,7 @@ public sealed partial class Machine : IAsyncDisposable
         var clock = Stopwatch.StartNew();
         Util.PhaseTrace.Mark("machine start");
         // Node and v86 take ~0.3 s to load: start the worker now, while the snapshot is checked.
-        var earlyWorker = WorkerProcess.StartAsync(options.Assets ?? Runtime.RuntimeAssets.Default, cancellationToken);
+        var earlyWorker = StartWorker(options, cancellationToken);
         try
         {
             SnapshotRef? state = null;
@@ -133,7 +178,13 @@ public sealed partial class Machine : IAsyncDisposable
         }
     }
 
-    private static async Task DisposeQuietlyAsync(Task<WorkerProcess> worker)
+    private static Task<IWorkerConnection> StartWorker(MachineOptions options, CancellationToken cancellationToken) =>
+        options.WorkerFactory is { } factory ? factory(cancellationToken) : StartNodeWorkerAsync(options, cancellationToken);
+
+    private static async Task<IWorkerConnection> StartNodeWorkerAsync(MachineOptions options, CancellationToken cancellationToken) =>
+        await WorkerProcess.StartAsync(options.Assets ?? Runtime.RuntimeAssets.Default, cancellationToken);
+
+    private static async Task DisposeQuietlyAsync(Task<IWorkerConnection> worker)
     {
         try
         {
@@ -158,9 +209,13 @@ public sealed partial class Machine : IAsyncDisposable
     }
 
     internal static async Task<Machine> LaunchAsync(StoredImage image, int memoryMb, SnapshotRef? state, MachineOptions options,
-        CancellationToken cancellationToken, Task<WorkerProcess>? startedWorker = null)
+        CancellationToken cancellationToken, Task<IWorkerConnection>? startedWorker = null)
     {
-        HostFirmware.Require();
+        if (options.WorkerFactory is null)
+        {
+            HostFirmware.Require();
+        }
+
         // Held for the machine's lifetime: the worker reads this build's chunks lazily by path.
         var lease = BuildLease.Acquire(image);
         if (lease.Image.Directory != image.Directory)
@@ -171,10 +226,10 @@ public sealed partial class Machine : IAsyncDisposable
         // v86 can decompress a zstd state itself, but native libzstd is ~6x faster than its wasm one
         // (measured: 370 ms of a 256 MB restore); do it while the worker loads.
         var rawState = state is null ? null : Task.Run(() => RawState.Decompress(state, memoryMb), cancellationToken);
-        WorkerProcess worker;
+        IWorkerConnection worker;
         try
         {
-            worker = await (startedWorker ?? WorkerProcess.StartAsync(options.Assets ?? Runtime.RuntimeAssets.Default, cancellationToken));
+            worker = await (startedWorker ?? StartWorker(options, cancellationToken));
         }
         catch
         {
@@ -184,27 +239,15 @@ public sealed partial class Machine : IAsyncDisposable
         }
 
         Util.PhaseTrace.Mark("worker ready");
-        var serialTail = new SerialTail();
-        var panic = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        worker.SerialReceived += bytes =>
-        {
-            serialTail.Append(bytes.Span);
-            // Fail fast instead of waiting out the boot timeout when the guest kernel has died.
-            // (A marker split across two chunks is missed; the boot timeout still catches that case.)
-            if (bytes.Span.IndexOf("Kernel panic"u8) >= 0)
-            {
-                panic.TrySetResult();
-            }
-        };
-        if (options.SerialOutput is { } serialOutput)
-        {
-            worker.SerialReceived += serialOutput;
-        }
-
+        // The worker's read loop keeps the console tail and spots a kernel panic itself (never dropping
+        // bytes), so a boot that died fails fast instead of waiting out the boot timeout.
+        var serialTail = worker.Channels.SerialTail;
+        var panic = serialTail.Panicked;
         var agentStream = new AgentChannelStream(worker);
         var agent = new AgentClient(agentStream);
-        var machine = new Machine(image, memoryMb, worker, agentStream, agent, serialTail, state is not null) { _lease = lease };
+        var machine = new Machine(image, memoryMb, worker, agentStream, agent, state is not null) { _lease = lease };
         _ = worker.Exited.ContinueWith(_ => lease.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        machine.SerialReceived += options.SerialOutput;
         try
         {
             await worker.StartVmAsync(WorkerStartConfig.For(image, memoryMb) with { RelayUrl = options.RelayUrl }, rawState, cancellationToken);
@@ -217,7 +260,7 @@ public sealed partial class Machine : IAsyncDisposable
             try
             {
                 var ready = agent.WaitReadyAsync(timeoutCts.Token);
-                if (await Task.WhenAny(ready, panic.Task) != ready)
+                if (await Task.WhenAny(ready, panic) != ready)
                 {
                     await Task.Delay(300, cancellationToken);
                     throw new MachineException($"the guest kernel panicked during {(state is null ? "boot" : "restore")}: {LastLine(serialTail.ToString())}");

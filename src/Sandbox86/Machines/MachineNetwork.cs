@@ -65,6 +65,9 @@ public sealed class MachineNetwork : IAsyncDisposable
     {
         var options = network.Options;
         var port = network.AttachPort(portName, frame => new ValueTask(machine.SendNetAsync(frame, CancellationToken.None)));
+        // The stack runs on this subscription's own consumer task, never on the worker's read loop: when it
+        // (or a pcap writer inside it) falls behind, new guest frames are dropped and counted
+        // (Machine.NetFramesDropped) as by a NIC with a full receive ring, and exec is not held up.
         Action<ReadOnlyMemory<byte>> onFrame = frame => port.Receive(frame.Span);
         machine.NetReceived += onFrame;
         var attached = new MachineNetwork(machine, network, port, onFrame, ownsNetwork);

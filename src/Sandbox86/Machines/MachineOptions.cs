@@ -39,6 +39,12 @@ public sealed record MachineOptions
     /// <summary>Human-readable notes (snapshot created, fell back to cold boot, ...).</summary>
     public Action<string>? Log { get; init; }
 
+    /// <summary>
+    /// Starts the process that hosts the VM; null means the Node worker. Unit tests script a fake here to
+    /// exercise snapshot policy (fallbacks, corrupt states, panics) without Node or a guest.
+    /// </summary>
+    internal Func<CancellationToken, Task<Worker.IWorkerConnection>>? WorkerFactory { get; init; }
+
     public const int MinMemoryMb = 64;
     public const int MaxMemoryMb = 2048;
 }

@@ -117,7 +117,7 @@ internal static class Snapshots
         var state = new FileInfo(Path.Combine(path, StoredImage.SnapshotStateFile));
         // The digest is checked while the state is decompressed for the restore (in parallel with the
         // worker's start-up), not here on the critical path; a mismatch there falls back to a cold boot.
-        problem = info is null ? "missing its meta.json"
+        problem = info is null ? "without a readable meta.json"
             : info.ImageBuildId != image.Manifest.BuildId ? "from another build"
             : info.MemoryMb != memoryMb ? "for another memory size"
             : !state.Exists || state.Length != info.CompressedBytes ? "corrupt (size mismatch)"

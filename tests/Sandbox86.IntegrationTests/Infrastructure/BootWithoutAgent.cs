@@ -10,7 +10,7 @@ internal static class BootWithoutAgent
     public static async Task<WorkerProcess> StartAsync(StoredImage image, Action<ReadOnlyMemory<byte>> onSerial)
     {
         var worker = await WorkerProcess.StartAsync(CancellationToken.None);
-        worker.SerialReceived += onSerial;
+        worker.Channels.SubscribeSerial(onSerial);
         await worker.StartVmAsync(WorkerStartConfig.For(image, image.Manifest.MemoryMb), null, CancellationToken.None);
         return worker;
     }

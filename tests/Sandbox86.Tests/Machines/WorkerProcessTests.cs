@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Sandbox86.Machines;
 using Sandbox86.Machines.Worker;
 
 namespace Sandbox86.Tests.Machines;
@@ -50,22 +51,57 @@ public sealed class WorkerProcessTests
     }
 
     [Fact]
-    public async Task Serial_agent_and_net_frames_reach_their_events_and_a_worker_without_ready_times_out()
+    public async Task Serial_console_port_and_net_frames_reach_their_queues_and_a_worker_without_ready_times_out()
     {
-        await using var worker = await WorkerProcess.StartAsync("python3", Fake("sys.stdin.buffer.read(6); frame(3, b'console'); frame(4, b'agent'); frame(5, b'\\x00' * 60); time.sleep(30)"), TimeSpan.FromSeconds(10), CancellationToken.None);
+        await using var worker = await WorkerProcess.StartAsync("python3", Fake("sys.stdin.buffer.read(6); frame(3, b'console'); frame(4, b'\\x01agent'); frame(4, b'\\x02nine-p'); frame(5, b'\\x00' * 60); time.sleep(30)"), TimeSpan.FromSeconds(10), CancellationToken.None);
         var serial = new TaskCompletionSource<string>();
-        var agent = new TaskCompletionSource<string>();
         var net = new TaskCompletionSource<int>();
-        worker.SerialReceived += b => serial.TrySetResult(System.Text.Encoding.ASCII.GetString(b.Span));
-        worker.AgentReceived += b => agent.TrySetResult(System.Text.Encoding.ASCII.GetString(b.Span));
-        worker.NetReceived += b => net.TrySetResult(b.Length);
-        // The fake answers only after this frame (5 header bytes + 1), so no event fires before the handlers exist.
+        using var serialSubscription = worker.Channels.SubscribeSerial(b => serial.TrySetResult(System.Text.Encoding.ASCII.GetString(b.Span)));
+        using var netSubscription = worker.Channels.SubscribeNet(b => net.TrySetResult(b.Length));
+        // The fake answers only after this frame (5 header bytes + 1), so nothing arrives before the subscriptions exist.
         await worker.SendSerialAsync("x"u8.ToArray(), CancellationToken.None);
         Assert.Equal("console", await serial.Task.WaitAsync(TimeSpan.FromSeconds(5)));
-        Assert.Equal("agent", await agent.Task.WaitAsync(TimeSpan.FromSeconds(5)));
         Assert.Equal(60, await net.Task.WaitAsync(TimeSpan.FromSeconds(5)));
+        // Each virtio-console port has its own queue, selected by the frame's port byte.
+        Assert.Equal("agent", System.Text.Encoding.ASCII.GetString((await worker.Channels.ConsolePort(1).ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5))).Span));
+        Assert.Equal("nine-p", System.Text.Encoding.ASCII.GetString((await worker.Channels.ConsolePort(2).ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5))).Span));
 
         var silent = await Assert.ThrowsAsync<WorkerException>(() => WorkerProcess.StartAsync("python3", ["-c", "import time; time.sleep(30)"], TimeSpan.FromSeconds(1), CancellationToken.None));
         Assert.Contains("did not start", silent.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Console_frames_carry_their_port_byte_to_the_worker()
+    {
+        // The fake echoes the first frame it reads back as a serial frame, so the test sees the exact bytes sent.
+        await using var worker = await WorkerProcess.StartAsync("python3", Fake("h = sys.stdin.buffer.read(5); n = struct.unpack('<I', h[:4])[0]; frame(3, h + sys.stdin.buffer.read(n - 1)); time.sleep(30)"), TimeSpan.FromSeconds(10), CancellationToken.None);
+        var echoed = new TaskCompletionSource<byte[]>();
+        using var subscription = worker.Channels.SubscribeSerial(b => echoed.TrySetResult(b.ToArray()));
+        await worker.SendConsoleAsync(3, "hi"u8.ToArray(), CancellationToken.None);
+        Assert.Equal(new byte[] { 4, 0, 0, 0, (byte)WorkerFrameType.Console, 3, (byte)'h', (byte)'i' }, await echoed.Task.WaitAsync(TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public async Task A_console_frame_for_an_unconnected_port_or_without_a_port_fails_the_worker()
+    {
+        await using var noPort = await WorkerProcess.StartAsync("python3", Fake("frame(4, b''); time.sleep(30)"), TimeSpan.FromSeconds(10), CancellationToken.None);
+        Assert.Contains("without a port", (await noPort.Exited.WaitAsync(TimeSpan.FromSeconds(5))).Message, StringComparison.Ordinal);
+
+        await using var badPort = await WorkerProcess.StartAsync("python3", Fake("frame(4, b'\\x09x'); time.sleep(30)"), TimeSpan.FromSeconds(10), CancellationToken.None);
+        Assert.Contains("port 9", (await badPort.Exited.WaitAsync(TimeSpan.FromSeconds(5))).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unexpected_error_in_the_read_loop_fails_the_machine_with_the_reason()
+    {
+        // An event whose "id" is a string makes the event handler throw something other than an IO error.
+        await using var worker = await WorkerProcess.StartAsync("python3", Fake("frame(2, json.dumps({'ev': 'saved', 'id': 1, 'bytes': 'x'}).encode()); frame(2, json.dumps({'ev': 'started', 'restored': 'notabool'}).encode()); time.sleep(30)"), TimeSpan.FromSeconds(10), CancellationToken.None);
+        var reason = await worker.Exited.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Contains("reading from the VM worker failed", reason.Message, StringComparison.Ordinal);
+        Assert.NotNull(reason.InnerException);
+        // The agent's stream sees the same reason instead of waiting forever.
+        await using var agentStream = new AgentChannelStream(worker);
+        var error = await Assert.ThrowsAsync<WorkerException>(() => agentStream.ReadAsync(new byte[16]).AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Same(reason, error);
     }
 }

@@ -32,12 +32,27 @@ internal sealed partial class WorkerProcess
                     break;
                 }
 
-                Dispatch((WorkerFrameType)header[4], payload);
+                await DispatchAsync((WorkerFrameType)header[4], payload);
+                if (_exited.Task.IsCompleted)
+                {
+                    return;
+                }
             }
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
             // The pipe broke: handled below as an exit.
+        }
+        catch (WorkerException e)
+        {
+            Fail(e);
+            return;
+        }
+        catch (Exception e)
+        {
+            // Whatever ends this loop must fail the machine, or every caller would wait forever.
+            Fail(new WorkerException($"reading from the VM worker failed ({e.GetType().Name}: {e.Message})", e));
+            return;
         }
 
         await WaitForExitQuietlyAsync();
@@ -83,7 +98,8 @@ internal sealed partial class WorkerProcess
         return true;
     }
 
-    private void Dispatch(WorkerFrameType type, byte[] payload)
+    // Only the console ports can make this wait (their backpressure); serial and net never block it.
+    private async ValueTask DispatchAsync(WorkerFrameType type, byte[] payload)
     {
         switch (type)
         {
@@ -91,13 +107,19 @@ internal sealed partial class WorkerProcess
                 OnEvent(payload);
                 break;
             case WorkerFrameType.Serial:
-                SerialReceived?.Invoke(payload);
+                Channels.OnSerial(payload);
                 break;
-            case WorkerFrameType.Agent:
-                AgentReceived?.Invoke(payload);
+            case WorkerFrameType.Console:
+                if (payload.Length == 0)
+                {
+                    Fail(new WorkerException("the VM worker sent a console frame without a port"));
+                    break;
+                }
+
+                await Channels.OnConsoleAsync(payload[0], payload.AsMemory(1), CancellationToken.None);
                 break;
             case WorkerFrameType.Net:
-                NetReceived?.Invoke(payload);
+                Channels.OnNet(payload);
                 break;
             default:
                 Fail(new WorkerException($"the VM worker sent an unknown frame type {(byte)type}"));

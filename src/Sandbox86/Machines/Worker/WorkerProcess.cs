@@ -10,9 +10,11 @@ namespace Sandbox86.Machines.Worker;
 /// <summary>
 /// One Node process hosting one v86 VM, and the framed pipe to it (u32 LE length, type byte, payload).
 /// Everything the worker sends is parsed defensively: a frame over <see cref="MaxInboundFrame"/> or an
-/// unparsable event kills the worker rather than letting it grow our memory.
+/// unparsable event kills the worker rather than letting it grow our memory. One read loop parses frames
+/// and hands them to <see cref="Channels"/> (bounded per-channel queues with their own consumers); it
+/// never runs a consumer itself, and whatever ends it fails the worker with the reason.
 /// </summary>
-internal sealed partial class WorkerProcess : IAsyncDisposable
+internal sealed partial class WorkerProcess : IWorkerConnection
 {
     /// <summary>Serial batches, agent chunks and Ethernet frames are all far below this.</summary>
     internal const int MaxInboundFrame = 4 * 1024 * 1024;
@@ -41,14 +43,8 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
         _readLoop = Task.Run(ReadLoopAsync);
     }
 
-    /// <summary>Bytes the guest wrote to ttyS0.</summary>
-    public event Action<ReadOnlyMemory<byte>>? SerialReceived;
-
-    /// <summary>Bytes the guest agent wrote to /dev/hvc1.</summary>
-    public event Action<ReadOnlyMemory<byte>>? AgentReceived;
-
-    /// <summary>One Ethernet frame the guest sent.</summary>
-    public event Action<ReadOnlyMemory<byte>>? NetReceived;
+    /// <summary>The guest's serial, console-port and net output, queued per channel (never raised on the read loop).</summary>
+    public WorkerChannels Channels { get; } = new(Enumerable.Range(0, WorkerConsolePorts.Count));
 
     /// <summary>Completes with the reason when the worker is gone (exit, crash, protocol error).</summary>
     public Task<WorkerException> Exited => _exited.Task;
@@ -148,20 +144,37 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
     }
 
     /// <summary>Resident memory of the worker process, as Node reports it.</summary>
-    public async Task<long> GetRssAsync(CancellationToken cancellationToken)
+    public async Task<long> GetRssAsync(CancellationToken cancellationToken) => (await GetStatsAsync(cancellationToken)).RssBytes;
+
+    /// <summary>The worker's memory and its own stdout queue (what it dropped or paused the guest for).</summary>
+    public async Task<WorkerStats> GetStatsAsync(CancellationToken cancellationToken)
     {
         var reply = await RequestAsync(new JsonObject { ["op"] = "stats" }, cancellationToken);
-        return reply["rss"]?.GetValue<long>() ?? 0;
+        return new WorkerStats
+        {
+            RssBytes = Long(reply, "rss"),
+            QueuedBytes = Long(reply, "queuedBytes"),
+            PeakQueuedBytes = Long(reply, "peakQueuedBytes"),
+            SerialBytesDropped = Long(reply, "droppedSerialBytes"),
+            NetFramesDropped = Long(reply, "droppedNetFrames"),
+            GuestPauses = Long(reply, "pauses"),
+        };
+
+        static long Long(JsonObject reply, string name) => reply[name] is JsonValue v && v.TryGetValue<long>(out var n) ? n : 0;
     }
 
     public Task SendSerialAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken) =>
-        SendChunkedAsync(WorkerFrameType.Serial, bytes, cancellationToken);
+        SendChunkedAsync(WorkerFrameType.Serial, null, bytes, cancellationToken);
 
-    public Task SendAgentAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken) =>
-        SendChunkedAsync(WorkerFrameType.Agent, bytes, cancellationToken);
+    public Task SendConsoleAsync(int port, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(port);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(port, WorkerConsolePorts.Count);
+        return SendChunkedAsync(WorkerFrameType.Console, (byte)port, bytes, cancellationToken);
+    }
 
     public Task SendNetAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken) =>
-        SendFrameAsync(WorkerFrameType.Net, frame, cancellationToken);
+        SendFrameAsync(WorkerFrameType.Net, null, frame, cancellationToken);
 
     private async Task<JsonObject> RequestAsync(JsonObject message, CancellationToken cancellationToken)
     {
@@ -192,27 +205,33 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
     }
 
     private Task SendControlAsync(JsonObject message, CancellationToken cancellationToken) =>
-        SendFrameAsync(WorkerFrameType.Control, Encoding.UTF8.GetBytes(message.ToJsonString()), cancellationToken);
+        SendFrameAsync(WorkerFrameType.Control, null, Encoding.UTF8.GetBytes(message.ToJsonString()), cancellationToken);
 
-    private async Task SendChunkedAsync(WorkerFrameType type, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    private async Task SendChunkedAsync(WorkerFrameType type, byte? port, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
     {
         for (var offset = 0; offset < bytes.Length; offset += MaxOutboundPayload)
         {
             var length = Math.Min(MaxOutboundPayload, bytes.Length - offset);
-            await SendFrameAsync(type, bytes.Slice(offset, length), cancellationToken);
+            await SendFrameAsync(type, port, bytes.Slice(offset, length), cancellationToken);
         }
     }
 
-    private async Task SendFrameAsync(WorkerFrameType type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    /// <summary>One frame; a console frame's payload starts with its port byte.</summary>
+    private async Task SendFrameAsync(WorkerFrameType type, byte? port, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         if (_exited.Task.IsCompleted)
         {
             throw await _exited.Task;
         }
 
-        var header = new byte[5];
-        BinaryPrimitives.WriteUInt32LittleEndian(header, (uint)payload.Length + 1);
+        var header = new byte[port is null ? 5 : 6];
+        BinaryPrimitives.WriteUInt32LittleEndian(header, (uint)(payload.Length + header.Length - 4));
         header[4] = (byte)type;
+        if (port is { } p)
+        {
+            header[5] = p;
+        }
+
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
@@ -264,6 +283,7 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
     {
         if (_exited.TrySetResult(reason))
         {
+            Channels.Complete(reason);
             _ready.TrySetException(reason);
             _started.TrySetException(reason);
             foreach (var pending in _pendingRequests.Values)

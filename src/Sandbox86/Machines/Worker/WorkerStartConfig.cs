@@ -19,6 +19,12 @@ internal sealed record WorkerStartConfig
     /// </summary>
     [JsonPropertyName("relayUrl")] public string? RelayUrl { get; init; }
 
+    /// <summary>
+    /// The virtio-console ports the worker forwards (each a <see cref="WorkerFrameType.Console"/> frame with
+    /// its port number); ports not listed are not connected.
+    /// </summary>
+    [JsonPropertyName("consolePorts")] public IReadOnlyList<int> ConsolePorts { get; init; } = WorkerConsolePorts.Default;
+
     /// <summary>Restore a state (sent later by <see cref="WorkerProcess.StartVmAsync"/>) instead of booting.</summary>
     [JsonPropertyName("restore")] public bool Restore { get; init; }
 

@@ -1,0 +1,21 @@
+namespace Sandbox86.Machines.Worker;
+
+/// <summary>What the worker reports about itself (the <c>stats</c> op).</summary>
+internal sealed record WorkerStats
+{
+    public long RssBytes { get; init; }
+
+    /// <summary>Frames waiting in the worker because the host had not drained its stdout.</summary>
+    public long QueuedBytes { get; init; }
+
+    public long PeakQueuedBytes { get; init; }
+
+    /// <summary>Console bytes the worker dropped while its stdout queue was over the lossy bound.</summary>
+    public long SerialBytesDropped { get; init; }
+
+    /// <summary>Guest frames the worker dropped while its stdout queue was over the lossy bound.</summary>
+    public long NetFramesDropped { get; init; }
+
+    /// <summary>How often the worker paused the guest because its stdout queue reached the hard bound.</summary>
+    public long GuestPauses { get; init; }
+}
