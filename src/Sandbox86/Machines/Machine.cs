@@ -158,7 +158,7 @@ public sealed partial class Machine : IAsyncDisposable
                 }
                 catch (Exception e) when (options.StatePath is null && e is MachineException or WorkerException or Guest.AgentException)
                 {
-                    options.Log?.Invoke($"restoring the boot snapshot failed ({e.Message}); it was removed, cold booting instead");
+                    MachineLog.RestoreFailed(options.Logger, e.Message);
                     await Snapshots.DiscardIfUnchangedAsync(image, memory, state, cancellationToken);
                 }
             }
@@ -283,7 +283,7 @@ public sealed partial class Machine : IAsyncDisposable
                 machine._resync = Task.WhenAll(
                     agent.SetClockAsync(DateTimeOffset.UtcNow, CancellationToken.None),
                     agent.ReseedEntropyAsync(RandomNumberGenerator.GetBytes(64), CancellationToken.None));
-                _ = machine._resync.ContinueWith(t => options.Log?.Invoke($"resyncing the restored guest failed: {t.Exception?.InnerException?.Message}"),
+                _ = machine._resync.ContinueWith(t => MachineLog.ResyncFailed(options.Logger, t.Exception?.InnerException?.Message),
                     CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
                 Util.PhaseTrace.Mark("clock and entropy resync sent");
             }

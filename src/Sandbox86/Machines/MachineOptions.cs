@@ -36,8 +36,8 @@ public sealed record MachineOptions
     /// <summary>Receives the guest's ttyS0 output (kernel log, init messages).</summary>
     public Action<ReadOnlyMemory<byte>>? SerialOutput { get; init; }
 
-    /// <summary>Human-readable notes (snapshot created, fell back to cold boot, ...).</summary>
-    public Action<string>? Log { get; init; }
+    /// <summary>Where the machine says what it decided (snapshot created, fell back to a cold boot, ...); null logs nothing.</summary>
+    public Microsoft.Extensions.Logging.ILogger? Logger { get; init; }
 
     /// <summary>
     /// Starts the process that hosts the VM; null means the Node worker. Unit tests script a fake here to

@@ -81,11 +81,11 @@ internal static class Snapshots
 
         if (problem is not null)
         {
-            options.Log?.Invoke($"the boot snapshot {Path.GetFileName(path)} is {problem}: discarding it (cold boot)");
+            MachineLog.SnapshotDiscarded(options.Logger, Path.GetFileName(path), problem);
             DeleteUnit(path);
         }
 
-        options.Log?.Invoke($"creating the boot snapshot for '{image.Name}' ({memoryMb} MB): one cold boot, once");
+        MachineLog.CreatingBootSnapshot(options.Logger, image.Name, memoryMb);
         await using var machine = await Machine.LaunchAsync(image, memoryMb, null, options, cancellationToken);
         return new SnapshotRef(path, await SaveAsync(machine, path, cancellationToken));
     }
@@ -102,7 +102,7 @@ internal static class Snapshots
 
     private static Task<Util.FileLock> AcquireBootLockAsync(StoredImage image, int memoryMb, MachineOptions options, CancellationToken cancellationToken) =>
         Util.FileLock.AcquireAsync(image.BootSnapshotLockPath(memoryMb), BootLockTimeout,
-            () => options.Log?.Invoke("waiting for another process to finish the boot snapshot"), cancellationToken);
+            () => MachineLog.WaitingForBootSnapshot(options.Logger), cancellationToken);
 
     /// <summary>A usable snapshot, or null with the reason it is not (null reason: there is none).</summary>
     private static SnapshotRef? Judge(StoredImage image, string path, int memoryMb, out string? problem)

@@ -45,10 +45,10 @@ public sealed record NetworkOptions
     public EgressPolicyOptions Policy { get; init; } = new();
 
     /// <summary>
-    /// Debug-level events: every policy denial (destination, port, protocol; denied DNS names). Called
-    /// on the stack's thread, so it must be quick; null (the default) logs nothing, counters still count.
+    /// Every policy denial (destination, port, protocol; denied DNS names) at Debug level. Called on the
+    /// stack's thread, so it must be quick; null (the default) logs nothing, counters still count.
     /// </summary>
-    public Action<string>? DebugLog { get; init; }
+    public Microsoft.Extensions.Logging.ILogger? Logger { get; init; }
 
     /// <summary>Limits on flows and bytes.</summary>
     public NetworkLimits Limits { get; init; } = new();

@@ -1,7 +1,7 @@
 namespace Sandbox86.Util;
 
 /// <summary>Writes that either land whole or not at all: temp file in the same directory, fsync, rename.</summary>
-public static class AtomicFile
+internal static class AtomicFile
 {
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
     {

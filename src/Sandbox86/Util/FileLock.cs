@@ -4,7 +4,7 @@ namespace Sandbox86.Util;
 /// A cross-process exclusive lock on a file. .NET takes an advisory <c>flock</c> for
 /// <see cref="FileShare.None"/> on Unix, so a second process's open fails until the first releases it.
 /// </summary>
-public sealed class FileLock : IDisposable
+internal sealed class FileLock : IDisposable
 {
     private readonly FileStream _stream;
 

@@ -6,7 +6,7 @@ namespace Sandbox86.Util;
 /// Start-latency tracing: with <c>SANDBOX86_TRACE=1</c>, each phase of a machine start is printed to
 /// stderr with milliseconds since process start. Costs nothing when off.
 /// </summary>
-public static class PhaseTrace
+internal static class PhaseTrace
 {
     private static readonly bool Enabled = Environment.GetEnvironmentVariable("SANDBOX86_TRACE") == "1";
 

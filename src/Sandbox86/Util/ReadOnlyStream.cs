@@ -4,7 +4,7 @@ namespace Sandbox86.Util;
 /// Base for forward-only, read-only streams (decompressors, pipes): everything but <c>Read</c> is
 /// answered once here instead of in every such stream.
 /// </summary>
-public abstract class ReadOnlyStream : Stream
+internal abstract class ReadOnlyStream : Stream
 {
     /// <inheritdoc/>
     public override bool CanRead => true;

@@ -5,7 +5,7 @@ namespace Sandbox86.Util;
 /// Defaults to <c>~/.cache/sandbox86</c>; <c>$SANDBOX86_HOME</c> overrides it so tests and CI
 /// can share one cache outside the repository.
 /// </summary>
-public static class SandboxPaths
+internal static class SandboxPaths
 {
     /// <summary>The root of all sandbox86 state.</summary>
     public static string Home

@@ -1,3 +1,4 @@
+using Sandbox86.TestSupport;
 using Sandbox86.Guest;
 using Sandbox86.Images.Store;
 using Sandbox86.IntegrationTests.Infrastructure;
@@ -74,10 +75,10 @@ public sealed class SnapshotTests
             }
         }
 
-        var log = new List<string>();
-        await using (var vm = await Machine.StartAsync(image, new MachineOptions { Log = log.Add }, CancellationToken.None))
+        var log = new ListLogger();
+        await using (var vm = await Machine.StartAsync(image, new MachineOptions { Logger = log }, CancellationToken.None))
         {
-            Assert.Contains(log, l => l.Contains("corrupt", StringComparison.Ordinal));
+            Assert.Contains(log.Lines, l => l.Contains("corrupt", StringComparison.Ordinal));
             Assert.Equal(0, (await vm.Agent.ExecAsync(ExecRequest.ForArgv("/bin/true"), CancellationToken.None)).ExitCode);
         }
 
@@ -95,8 +96,8 @@ public sealed class SnapshotTests
     {
         var name = "it-save-race-" + Guid.NewGuid().ToString("N")[..8];
         var image = await _tiny.BuildAsync(name);
-        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        var options = new MachineOptions { Log = log.Enqueue };
+        var log = new ListLogger();
+        var options = new MachineOptions { Logger = log };
         await using var saver = await Machine.StartAsync(image, options, CancellationToken.None);
         Assert.True(saver.Restored);
         log.Clear(); // the saver's own start created the first snapshot
@@ -130,7 +131,7 @@ public sealed class SnapshotTests
         }
 
         Assert.True(restores >= 3, $"the starters raced the saves ({restores} restores)");
-        Assert.DoesNotContain(log, l => l.Contains("discarding", StringComparison.Ordinal) || l.Contains("removed", StringComparison.Ordinal) || l.Contains("creating", StringComparison.Ordinal));
+        Assert.DoesNotContain(log.Lines, l => l.Contains("discarding", StringComparison.Ordinal) || l.Contains("removed", StringComparison.Ordinal) || l.Contains("creating", StringComparison.Ordinal));
         Assert.Equal(saved[^1], Snapshots.ReadMeta(image.BootSnapshotPath(image.Manifest.MemoryMb)));
     }
 

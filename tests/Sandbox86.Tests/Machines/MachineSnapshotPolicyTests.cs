@@ -1,3 +1,4 @@
+using Sandbox86.TestSupport;
 using System.Diagnostics;
 using Sandbox86.Guest;
 using Sandbox86.Images.Store;
@@ -14,7 +15,7 @@ public sealed class MachineSnapshotPolicyTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("sandbox86-policy-").FullName;
     private readonly StoredImage _image;
-    private readonly List<string> _log = [];
+    private readonly ListLogger _log = new();
 
     public MachineSnapshotPolicyTests()
     {
@@ -50,7 +51,7 @@ public sealed class MachineSnapshotPolicyTests : IDisposable
     {
         WorkerFactory = workers.StartAsync,
         Watchdog = null,
-        Log = line => { lock (_log) { _log.Add(line); } },
+        Logger = _log,
     };
 
     private static async Task<Machine> StartAsync(StoredImage image, MachineOptions options)
@@ -83,7 +84,7 @@ public sealed class MachineSnapshotPolicyTests : IDisposable
         Assert.Equal(2, boot.ExecCount);
         Assert.Equal(script.RawState, restore.RestoredState);
         Assert.True(File.Exists(State) && File.Exists(Meta));
-        Assert.Contains(_log, l => l.Contains("creating the boot snapshot", StringComparison.Ordinal));
+        Assert.Contains(_log.Lines, l => l.Contains("creating the boot snapshot", StringComparison.Ordinal));
 
         // The next start restores at once: one worker, no cold boot.
         var again = new ScriptedWorkers(new WorkerScript());
@@ -105,7 +106,7 @@ public sealed class MachineSnapshotPolicyTests : IDisposable
         Assert.False(workers.Started[1].Config!.Restore);
         Assert.False(File.Exists(State));
         Assert.False(Directory.Exists(Unit), "the whole snapshot unit is removed");
-        Assert.Contains(_log, l => l.Contains("restoring the boot snapshot failed (v86 start failed: scripted failure)", StringComparison.Ordinal));
+        Assert.Contains(_log.Lines, l => l.Contains("restoring the boot snapshot failed (v86 start failed: scripted failure)", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -122,7 +123,7 @@ public sealed class MachineSnapshotPolicyTests : IDisposable
         Assert.False(machine.Restored);
         Assert.All(workers.Started, w => Assert.Null(w.RestoredState));
         Assert.False(File.Exists(State));
-        Assert.Contains(_log, l => l.Contains("corrupt or truncated", StringComparison.Ordinal));
+        Assert.Contains(_log.Lines, l => l.Contains("corrupt or truncated", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -135,7 +136,7 @@ public sealed class MachineSnapshotPolicyTests : IDisposable
         await using var machine = await StartAsync(_image, Options(workers));
 
         Assert.True(machine.Restored);
-        Assert.Contains(_log, l => l.Contains("without a readable meta.json", StringComparison.Ordinal));
+        Assert.Contains(_log.Lines, l => l.Contains("without a readable meta.json", StringComparison.Ordinal));
         Assert.Equal(_image.Manifest.BuildId, Snapshots.ReadMeta(Unit)?.ImageBuildId);
         Assert.Single(workers.Started, w => w.Config is { Restore: false });
     }

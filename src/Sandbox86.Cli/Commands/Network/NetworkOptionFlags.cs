@@ -74,7 +74,7 @@ internal sealed class NetworkOptionFlags
             Policy = new EgressPolicyOptions { Allow = parse.GetValue(Allow) ?? [], Deny = parse.GetValue(Deny) ?? [] },
             PcapPath = parse.GetValue(Pcap),
             UpstreamDns = parse.GetValue(Dns) is { } dns ? ParseDns(dns) : null,
-            DebugLog = parse.GetValue(LogDenied) ? message => Console.Error.WriteLine($"sandbox86: net: {message}") : null,
+            Logger = parse.GetValue(LogDenied) ? Output.StderrLogger.NetworkDenials : null,
         };
     }
 

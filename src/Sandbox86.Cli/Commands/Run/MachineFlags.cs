@@ -24,7 +24,7 @@ internal static class MachineFlags
     {
         MemoryMb = parse.GetValue(Memory),
         Cold = parse.GetValue(Cold),
-        Log = message => Console.Error.WriteLine($"sandbox86: {message}"),
+        Logger = Output.StderrLogger.Machine,
         RelayUrl = NetworkFlags.ParseRelayUrl(parse),
     };
 }

@@ -17,7 +17,7 @@ namespace Sandbox86.Images.Fs;
 /// larger contents are compressed and kept compressed only when that saves at least 1/32 of the size,
 /// so already-compressed data (.gz, .png, .jar) is not made slower to load for nothing.
 /// </remarks>
-public sealed class ChunkStore
+internal sealed class ChunkStore
 {
     /// <summary>
     /// Default zstd level. Measured here on 150 binaries and libraries (48.5 MB, one frame per file,

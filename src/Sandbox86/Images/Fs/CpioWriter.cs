@@ -9,7 +9,7 @@ namespace Sandbox86.Images.Fs;
 /// Entries are owned by root with a fixed mtime so the output is reproducible.
 /// Paths are written without a leading '/', as the kernel and cpio expect.
 /// </summary>
-public sealed class CpioWriter : IDisposable
+internal sealed class CpioWriter : IDisposable
 {
     private const int HeaderLength = 110;
 

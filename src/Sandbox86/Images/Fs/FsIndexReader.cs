@@ -7,7 +7,7 @@ namespace Sandbox86.Images.Fs;
 /// from elsewhere (an env86 image, a downloaded image), so every field is checked: bad input raises
 /// <see cref="ImageException"/>, never another exception, and nesting is bounded.
 /// </summary>
-public static class FsIndexReader
+internal static class FsIndexReader
 {
     /// <summary>Deepest directory nesting accepted (each level costs two JSON levels).</summary>
     public const int MaxDirectoryDepth = 200;

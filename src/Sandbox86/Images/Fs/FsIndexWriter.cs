@@ -11,7 +11,7 @@ namespace Sandbox86.Images.Fs;
 /// the link text of a symlink, or the chunk file name of a regular file. mode is the full st_mode
 /// as a decimal number; "size" is the sum of all node sizes, as fs2json computes it.
 /// </summary>
-public static class FsIndexWriter
+internal static class FsIndexWriter
 {
     /// <summary>The index format version v86 requires.</summary>
     public const int Version = 3;

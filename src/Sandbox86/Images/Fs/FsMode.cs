@@ -1,7 +1,7 @@
 namespace Sandbox86.Images.Fs;
 
 /// <summary>st_mode constants (Linux values, which v86 uses too).</summary>
-public static class FsMode
+internal static class FsMode
 {
     /// <summary>Mask of the file-type bits.</summary>
     public const uint TypeMask = 0xF000;

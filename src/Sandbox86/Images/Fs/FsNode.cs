@@ -4,7 +4,7 @@ namespace Sandbox86.Images.Fs;
 /// One node of an in-memory rootfs: a directory, a regular file (content in a chunk) or a symlink,
 /// with the metadata v86's index stores.
 /// </summary>
-public sealed class FsNode
+internal sealed class FsNode
 {
     private readonly SortedDictionary<string, FsNode>? _children;
     private uint _mode;

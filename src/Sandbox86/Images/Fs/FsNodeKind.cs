@@ -1,7 +1,7 @@
 namespace Sandbox86.Images.Fs;
 
 /// <summary>The node kinds v86's 9p filesystem index can represent.</summary>
-public enum FsNodeKind
+internal enum FsNodeKind
 {
     /// <summary>A directory (S_IFDIR).</summary>
     Directory,

@@ -5,7 +5,7 @@ namespace Sandbox86.Images.Fs;
 /// interpreted inside the image; adding a node replaces whatever was at that path (later tar
 /// entries and later layers win), except that re-adding a directory keeps its children.
 /// </summary>
-public sealed class FsTree
+internal sealed class FsTree
 {
     /// <summary>Directories report this size, like ext4 does for small directories.</summary>
     public const long DirectorySize = 4096;

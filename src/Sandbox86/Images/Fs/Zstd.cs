@@ -4,7 +4,7 @@ namespace Sandbox86.Images.Fs;
 /// zstd compression through the system libzstd. Every decompression is bounded by the caller,
 /// because compressed inputs (chunks, saved states, layers) may come from untrusted sources.
 /// </summary>
-public static class Zstd
+internal static class Zstd
 {
     /// <summary>The four magic bytes that start every zstd frame (0xFD2FB528, little-endian).</summary>
     public static ReadOnlySpan<byte> Magic => [0x28, 0xB5, 0x2F, 0xFD];

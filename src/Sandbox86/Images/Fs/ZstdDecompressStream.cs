@@ -5,7 +5,7 @@ namespace Sandbox86.Images.Fs;
 /// for chunks and layers too large to hold in memory. Corrupt or truncated input raises
 /// <see cref="InvalidDataException"/>.
 /// </summary>
-public sealed class ZstdDecompressStream : Util.ReadOnlyStream
+internal sealed class ZstdDecompressStream : Util.ReadOnlyStream
 {
     private readonly Stream _inner;
     private readonly bool _leaveOpen;

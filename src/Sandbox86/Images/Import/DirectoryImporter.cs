@@ -8,7 +8,7 @@ namespace Sandbox86.Images.Import;
 /// Symlinks are recorded, never followed; hard links become copies sharing one chunk; devices,
 /// fifos and sockets are skipped with a warning. Reading files other users cannot read needs root.
 /// </summary>
-public static class DirectoryImporter
+internal static class DirectoryImporter
 {
     /// <summary>Imports <paramref name="dir"/> as the image root.</summary>
     public static ImportResult Import(string dir, ChunkStore store, ImportOptions? options = null)

@@ -7,7 +7,7 @@ namespace Sandbox86.Images.Import;
 /// Checks that a rootfs can run under v86, which emulates a 32-bit x86 CPU: its /bin/sh must be an
 /// ELF32 i386 executable. Catches the common mistake of importing an amd64 or arm64 image.
 /// </summary>
-public static class ElfCheck
+internal static class ElfCheck
 {
     private const ushort MachineI386 = 3;
 

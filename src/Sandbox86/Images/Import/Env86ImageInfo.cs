@@ -1,7 +1,7 @@
 namespace Sandbox86.Images.Import;
 
 /// <summary>What an env86 image's image.json (a v86 config) says about booting it, plus its saved state.</summary>
-public sealed record Env86ImageInfo
+internal sealed record Env86ImageInfo
 {
     /// <summary>Kernel command line, if image.json has one.</summary>
     public string? Cmdline { get; init; }

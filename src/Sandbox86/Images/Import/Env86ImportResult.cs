@@ -6,4 +6,4 @@ namespace Sandbox86.Images.Import;
 /// <param name="Tree">The rootfs from the image's fs.json.</param>
 /// <param name="Report">Counts and warnings.</param>
 /// <param name="Info">Kernel, initrd, cmdline and saved-state information from the image directory.</param>
-public sealed record Env86ImportResult(FsTree Tree, ImportReport Report, Env86ImageInfo Info);
+internal sealed record Env86ImportResult(FsTree Tree, ImportReport Report, Env86ImageInfo Info);

@@ -9,7 +9,7 @@ namespace Sandbox86.Images.Import;
 /// or <c>initial.state.zst</c>. Its index is reused; every chunk is read (decompressed if ".zst"),
 /// checked against the index's size and re-added to our store, which re-derives the name from the content.
 /// </summary>
-public static class Env86Importer
+internal static class Env86Importer
 {
     /// <summary>Imports the env86 image in <paramref name="dir"/>.</summary>
     public static Env86ImportResult Import(string dir, ChunkStore store, ImportOptions? options = null)

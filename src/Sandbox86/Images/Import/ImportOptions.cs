@@ -1,7 +1,7 @@
 namespace Sandbox86.Images.Import;
 
 /// <summary>Options shared by the importers.</summary>
-public sealed record ImportOptions
+internal sealed record ImportOptions
 {
     /// <summary>The defaults: nothing excluded, OCI platform linux/386.</summary>
     public static ImportOptions Default { get; } = new();

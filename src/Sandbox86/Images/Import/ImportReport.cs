@@ -1,7 +1,7 @@
 namespace Sandbox86.Images.Import;
 
 /// <summary>What an import produced and what it had to leave out.</summary>
-public sealed class ImportReport
+internal sealed class ImportReport
 {
     private readonly List<string> _warnings = [];
     private readonly int _maxWarnings;

@@ -1,7 +1,7 @@
 namespace Sandbox86.Images.Import;
 
 /// <summary>The parts of an OCI/Docker image config that running a container needs.</summary>
-public sealed record OciImageConfig
+internal sealed record OciImageConfig
 {
     /// <summary>The image's architecture as the config states it ("386", "amd64"…), if present.</summary>
     public string? Architecture { get; init; }

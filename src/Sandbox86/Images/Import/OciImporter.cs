@@ -13,7 +13,7 @@ namespace Sandbox86.Images.Import;
 /// Layer digests are not re-verified: the archive is trusted as far as its content goes, and every
 /// path in it is still checked against escaping the image root.
 /// </summary>
-public static class OciImporter
+internal static class OciImporter
 {
     private const int MaxJsonBytes = 16 * 1024 * 1024;
     private const int MaxIndexDepth = 4;

@@ -8,7 +8,7 @@ namespace Sandbox86.Images.Import;
 /// GNU and v7 formats) without extracting it, so ownership, modes and setuid bits survive even when
 /// sandbox86 does not run as root. See <see cref="TarApplier"/> for the path policy.
 /// </summary>
-public static class TarImporter
+internal static class TarImporter
 {
     /// <summary>Imports <paramref name="tarPath"/>, storing file contents in <paramref name="store"/>.</summary>
     public static ImportResult Import(string tarPath, ChunkStore store, ImportOptions? options = null)

@@ -24,7 +24,7 @@ internal sealed class GatewayStack : SwitchPortBase, IGuestResolver
     {
         Context = GatewayContext.From(options, Mac, time, drops, sw.Gate);
         Emitter = new FrameEmitter(sw, Mac);
-        Router = new EgressRouter(Context, new EgressPolicy(options.Policy), options.HostPorts, options.DebugLog);
+        Router = new EgressRouter(Context, new EgressPolicy(options.Policy), options.HostPorts, options.Logger);
         Limiter = new FlowLimiter(options.Limits, time);
         _firstGuest = Ipv4Address.From(options.FirstGuest);
         Dhcp = new DhcpServer(Context, Emitter, options.StaticLeases, _firstGuest, options.LeaseTime);

@@ -9,7 +9,7 @@ namespace Sandbox86.Network.Policy;
 /// ports), the egress policy on the address actually dialled, and the domain rules for DNS. Every denial is counted
 /// and goes to the debug log here, so no NAT table can forget either.
 /// </summary>
-internal sealed class EgressRouter(GatewayContext ctx, EgressPolicy policy, IReadOnlyList<int> hostPorts, Action<string>? debugLog)
+internal sealed class EgressRouter(GatewayContext ctx, EgressPolicy policy, IReadOnlyList<int> hostPorts, Microsoft.Extensions.Logging.ILogger? logger)
     : IEgressRouter, IDomainPolicy
 {
     public EgressRoute Route(Ipv4Address destination, int port, TransportProtocol protocol)
@@ -71,7 +71,7 @@ internal sealed class EgressRouter(GatewayContext ctx, EgressPolicy policy, IRea
         ctx.Drops.Add(reason);
         if (log is not null)
         {
-            debugLog?.Invoke(log);
+            NetworkLog.Denied(logger, log);
         }
 
         return EgressRoute.Denied;

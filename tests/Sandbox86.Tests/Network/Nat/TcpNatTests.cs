@@ -1,3 +1,4 @@
+using Sandbox86.TestSupport;
 using System.Net.Sockets;
 using System.Text;
 using Sandbox86.Network;
@@ -165,8 +166,8 @@ public sealed class TcpNatTests
     public async Task Loopback_is_denied_by_default_with_a_reset_and_a_count()
     {
         using var service = new FakeHostService();
-        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        await using var net = new VirtualNetwork(new NetworkOptions { DebugLog = log.Enqueue });
+        var log = new ListLogger();
+        await using var net = new VirtualNetwork(new NetworkOptions { Logger = log });
         await using var g = new FakeGuest(net);
         g.SendTcp(Ipv4Address.Parse("127.0.0.1"), 40003, (ushort)service.Port, GuestIss, 0, TcpFlags.Syn, 65535);
         await g.ExpectTcpAsync(t => t.Has(TcpFlags.Rst));
@@ -176,8 +177,8 @@ public sealed class TcpNatTests
         await g.ExpectTcpAsync(t => t.Has(TcpFlags.Rst));
         Assert.Equal(2, net.Counters.Drops[DropReason.PolicyDenied]);
         // Every denial is also logged at debug level, naming what was denied.
-        Assert.Contains(log, l => l.Contains($"127.0.0.1:{service.Port}", StringComparison.Ordinal) && l.Contains("egress policy", StringComparison.Ordinal));
-        Assert.Contains(log, l => l.Contains($"host port {service.Port}", StringComparison.Ordinal));
+        Assert.Contains(log.Lines, l => l.Contains($"127.0.0.1:{service.Port}", StringComparison.Ordinal) && l.Contains("egress policy", StringComparison.Ordinal));
+        Assert.Contains(log.Lines, l => l.Contains($"host port {service.Port}", StringComparison.Ordinal));
     }
 
     [Fact]

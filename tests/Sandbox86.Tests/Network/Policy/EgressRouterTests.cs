@@ -1,3 +1,4 @@
+using Sandbox86.TestSupport;
 using System.Net;
 using Sandbox86.Network;
 using Sandbox86.Network.Gateway;
@@ -10,12 +11,12 @@ namespace Sandbox86.Tests.Network.Policy;
 public sealed class EgressRouterTests
 {
     private readonly DropCounters _drops = new();
-    private readonly List<string> _log = [];
+    private readonly ListLogger _log = new();
 
     private EgressRouter Create(EgressPolicyOptions? policy = null, params int[] hostPorts)
     {
         var ctx = GatewayContext.From(new NetworkOptions(), GatewayStack.Mac, TimeProvider.System, _drops, new object());
-        return new EgressRouter(ctx, new EgressPolicy(policy ?? new EgressPolicyOptions()), hostPorts, _log.Add);
+        return new EgressRouter(ctx, new EgressPolicy(policy ?? new EgressPolicyOptions()), hostPorts, _log);
     }
 
     [Fact]
@@ -23,11 +24,11 @@ public sealed class EgressRouterTests
     {
         var router = Create(null, 8080);
         Assert.Equal(new EgressRoute(EgressRouteKind.HostLoopback, IPAddress.Loopback), router.Route(FakeGateway, 8080, TransportProtocol.Tcp));
-        Assert.Empty(_log);
+        Assert.Empty(_log.Lines);
 
         Assert.Equal(EgressRoute.Denied, router.Route(FakeGateway, 8081, TransportProtocol.Udp));
         Assert.Equal(1, _drops[DropReason.PolicyDenied]);
-        Assert.Equal("denied udp to the host port 8081 (not allowed with --host-port)", Assert.Single(_log));
+        Assert.Equal("denied udp to the host port 8081 (not allowed with --host-port)", Assert.Single(_log.Lines));
     }
 
     private static Ipv4Address FakeGateway => Ipv4Address.Parse("10.0.2.2");
@@ -41,7 +42,7 @@ public sealed class EgressRouterTests
         Assert.Equal(EgressRoute.Denied, Create().Route(Ipv4Address.Parse(address), 80, TransportProtocol.Tcp));
         Assert.Equal(1, _drops[DropReason.NoRoute]);
         Assert.Equal(0, _drops[DropReason.PolicyDenied]);
-        Assert.Empty(_log);
+        Assert.Empty(_log.Lines);
     }
 
     [Fact]
@@ -53,7 +54,7 @@ public sealed class EgressRouterTests
         Assert.Equal(EgressRoute.Denied, router.Route(Ipv4Address.Parse("203.0.113.9"), 443, TransportProtocol.Tcp));
         Assert.Equal(EgressRoute.Denied, router.Route(Ipv4Address.Parse("169.254.169.254"), 0, TransportProtocol.Udp));
         Assert.Equal(2, _drops[DropReason.PolicyDenied]);
-        Assert.Equal(["denied tcp to 203.0.113.9:443 (egress policy)", "denied udp to 169.254.169.254 (egress policy)"], _log);
+        Assert.Equal(["denied tcp to 203.0.113.9:443 (egress policy)", "denied udp to 169.254.169.254 (egress policy)"], _log.Lines);
     }
 
     [Fact]
@@ -64,7 +65,7 @@ public sealed class EgressRouterTests
         Assert.True(router.DeniesQuery(["a.evil.example", "b.example"]));
         Assert.True(router.DeniesAnswer(["cdn.example", "x.evil.example"]));
         Assert.Equal(2, _drops[DropReason.PolicyDenied]);
-        Assert.Equal(["denied DNS query for a.evil.example, b.example (domain policy)", "denied DNS answer naming x.evil.example (domain policy)"], _log);
+        Assert.Equal(["denied DNS query for a.evil.example, b.example (domain policy)", "denied DNS answer naming x.evil.example (domain policy)"], _log.Lines);
 
         // A private address is denied by default unless a pinned allowed name resolved to it.
         var target = Ipv4Address.Parse("192.168.7.7");
