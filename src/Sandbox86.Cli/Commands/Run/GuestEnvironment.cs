@@ -6,15 +6,20 @@ namespace Sandbox86.Cli.Commands.Run;
 /// <summary>The environment a command starts with: sane defaults, then the image's, then <c>--env</c>.</summary>
 internal static class GuestEnvironment
 {
-    public static Dictionary<string, string> Build(ImageRunConfig? config, IEnumerable<string> overrides)
+    public static Dictionary<string, string> Build(ImageRunConfig? config, IEnumerable<string> overrides, string? user = null)
     {
         var env = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-            ["HOME"] = "/root",
             ["TERM"] = Environment.GetEnvironmentVariable("TERM") is { Length: > 0 } term ? term : "xterm",
             ["LANG"] = "C.UTF-8",
         };
+        // With a user, the agent sets HOME (and USER, LOGNAME) from the account's passwd entry, as docker does.
+        if (user is null)
+        {
+            env["HOME"] = "/root";
+        }
+
         foreach (var pair in config?.Env ?? [])
         {
             Add(env, pair, fromUser: false);

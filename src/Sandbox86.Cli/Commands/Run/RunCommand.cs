@@ -62,7 +62,8 @@ internal static class RunCommand
             throw new UsageException($"no command given, and image '{image.Name}' has no default command: sandbox86 run -- CMD ARGS...");
         }
 
-        var environment = GuestEnvironment.Build(image.Manifest.Config, parse.GetValue(EnvOption) ?? []);
+        var user = parse.GetValue(UserOption) ?? NullIfEmpty(image.Manifest.Config?.User);
+        var environment = GuestEnvironment.Build(image.Manifest.Config, parse.GetValue(EnvOption) ?? [], user);
 
         await using var machine = await Machine.StartAsync(image, options, cancellationToken);
         await using var attachedNetwork = await NetworkFlags.AttachAsync(network, machine, cancellationToken);
@@ -77,7 +78,7 @@ internal static class RunCommand
             Env = environment,
             ReplaceEnv = true,
             WorkingDirectory = parse.GetValue(WorkdirOption) ?? image.Manifest.Config?.WorkingDir,
-            User = parse.GetValue(UserOption) ?? NullIfEmpty(image.Manifest.Config?.User),
+            User = user,
             Stdin = interactive,
             Timeout = timeout is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
             Pty = tty ? TerminalMode.CurrentSize() : null,
