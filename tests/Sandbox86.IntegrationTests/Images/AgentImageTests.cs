@@ -27,7 +27,7 @@ public sealed class AgentImageTests
     public async Task A_login_bash_as_user_has_the_users_path_and_home_and_root_keeps_roots()
     {
         DefaultImage.Open();
-        var user = await CliRunner.RunAsync(["run", "-u", "user", "--", "/bin/bash", "-l", "-c", "echo \"$PATH|$HOME|$USER|$(pwd -P ~)\""]);
+        var user = await CliRunner.RunAsync(["run", "-u", "user", "--", "/bin/bash", "-l", "-c", "echo \"$PATH|$HOME|$USER|$(cd && pwd)\""]);
         Assert.True(user.ExitCode == 0, user.Stderr);
         Assert.Equal("/usr/local/bin:/usr/bin:/bin:/usr/local/games:/usr/games|/home/user|user|/home/user\n", user.Stdout);
         Assert.DoesNotContain("Permission denied", user.Stderr, StringComparison.Ordinal);
