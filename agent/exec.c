@@ -56,36 +56,84 @@ static void close_fd(int *fd)
 }
 
 /* user is "name", "uid" or "uid:gid"; names come from /etc/passwd directly because NSS does not
-   work in a static binary. */
-static int resolve_user(const char *user, uid_t *uid, gid_t *gid)
+   work in a static binary. The account's passwd line (by name, or by uid for a number) also gives
+   the name and home that HOME, USER and LOGNAME get, as login(1) and E2B's envd set them. */
+struct account {
+    uid_t uid;
+    gid_t gid;
+    char name[64];
+    char home[256];
+};
+
+/* Splits one passwd line into its fields in place; 0 when it has the seven fields. */
+static int passwd_fields(char *line, char *field[7])
+{
+    line[strcspn(line, "\n")] = 0;
+    for (int i = 0; i < 7; i++) {
+        field[i] = line;
+        char *colon = strchr(line, ':');
+        if (colon == NULL) {
+            return i == 6 ? 0 : -1;
+        }
+        *colon = 0;
+        line = colon + 1;
+    }
+    return -1; /* more than seven fields */
+}
+
+static void copy_field(char *dst, size_t size, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= size) {
+        n = 0; /* an oversized field is ignored rather than truncated into a wrong path */
+    }
+    memcpy(dst, src, n);
+    dst[n] = 0;
+}
+
+static int resolve_user(const char *user, struct account *a)
 {
     char *end;
     unsigned long u = strtoul(user, &end, 10);
-    if (end != user && (*end == 0 || *end == ':')) {
-        *uid = (uid_t)u;
-        *gid = (gid_t)u;
+    int numeric = end != user && (*end == 0 || *end == ':');
+    a->name[0] = 0;
+    a->home[0] = 0;
+    if (numeric) {
+        a->uid = (uid_t)u;
+        a->gid = (gid_t)u;
         if (*end == ':') {
-            *gid = (gid_t)strtoul(end + 1, NULL, 10);
+            a->gid = (gid_t)strtoul(end + 1, NULL, 10);
         }
-        return 0;
     }
     FILE *f = fopen("/etc/passwd", "re");
     if (f == NULL) {
-        return -1;
+        return numeric ? 0 : -1;
     }
     char line[1024];
-    size_t ulen = strlen(user);
-    int found = -1;
+    int found = numeric ? 0 : -1;
     while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, user, ulen) == 0 && line[ulen] == ':') {
-            char *p = strchr(line + ulen + 1, ':');
-            if (p) {
-                *uid = (uid_t)strtoul(p + 1, &p, 10);
-                if (*p == ':') {
-                    *gid = (gid_t)strtoul(p + 1, NULL, 10);
-                    found = 0;
+        char *field[7];
+        if (passwd_fields(line, field) < 0) {
+            continue;
+        }
+        char *uend;
+        unsigned long luid = strtoul(field[2], &uend, 10);
+        if (uend == field[2] || *uend != 0) {
+            continue;
+        }
+        if (numeric ? luid == (unsigned long)a->uid : strcmp(field[0], user) == 0) {
+            if (!numeric) {
+                char *gend;
+                unsigned long lgid = strtoul(field[3], &gend, 10);
+                if (gend == field[3] || *gend != 0) {
+                    break;
                 }
+                a->uid = (uid_t)luid;
+                a->gid = (gid_t)lgid;
+                found = 0;
             }
+            copy_field(a->name, sizeof a->name, field[0]);
+            copy_field(a->home, sizeof a->home, field[5]);
             break;
         }
     }
@@ -168,8 +216,7 @@ void exec_start(const struct frame *f)
         }
     }
     int err = 0;
-    uid_t uid = 0;
-    gid_t gid = 0;
+    struct account acct = { 0, 0, "", "" };
     if (argv == NULL || env == NULL) {
         send_error(f->stream, ENOMEM, "out of memory");
         err = 1;
@@ -179,7 +226,7 @@ void exec_start(const struct frame *f)
     } else if (shell == NULL && argc == 0) {
         send_error(f->stream, EINVAL, "exec needs argv or shell");
         err = 1;
-    } else if (user && resolve_user(user, &uid, &gid) < 0) {
+    } else if (user && resolve_user(user, &acct) < 0) {
         send_error(f->stream, ESRCH, "unknown user '%s'", user);
         err = 1;
     }
@@ -253,10 +300,10 @@ void exec_start(const struct frame *f)
             dup2(perr[1], 2);
         }
         if (user) {
-            if (setgroups(1, &gid) < 0 && errno != EPERM) {
+            if (setgroups(1, &acct.gid) < 0 && errno != EPERM) {
                 child_fail(perrc[1], STAGE_SETUP, "setgroups");
             }
-            if (setgid(gid) < 0 || setuid(uid) < 0) {
+            if (setgid(acct.gid) < 0 || setuid(acct.uid) < 0) {
                 child_fail(perrc[1], STAGE_SETUP, "switch user");
             }
         }
@@ -271,6 +318,14 @@ void exec_start(const struct frame *f)
         }
         if (env_replace) {
             clearenv();
+        }
+        /* Before the request's own variables, which may override them. */
+        if (user && acct.home[0]) {
+            setenv("HOME", acct.home, 1);
+        }
+        if (user && acct.name[0]) {
+            setenv("USER", acct.name, 1);
+            setenv("LOGNAME", acct.name, 1);
         }
         for (int i = 0; i < envc; i++) {
             putenv(env[i]);

@@ -15,13 +15,14 @@ public static class ContainerSemantics
     internal static ExecRequest ToExecRequest(string imageName, ImageRunConfig? config, RunSpec spec)
     {
         var argv = ArgvOf(imageName, config, spec.Command);
+        var user = spec.User ?? NullIfEmpty(config?.User);
         return new ExecRequest
         {
             Argv = argv,
-            Env = GuestEnvironment.Build(config, spec.Env),
+            Env = GuestEnvironment.Build(config, spec.Env, user),
             ReplaceEnv = true,
             WorkingDirectory = spec.WorkingDirectory ?? NullIfEmpty(config?.WorkingDir),
-            User = spec.User ?? NullIfEmpty(config?.User),
+            User = user,
             Stdin = spec.Stdin || spec.Pty is not null,
             Timeout = spec.Timeout,
             Pty = spec.Pty,

@@ -5,18 +5,31 @@ namespace Sandbox86.Sandboxes;
 /// <summary>The environment a command starts with: sane defaults, then the image's <c>Env</c>, then the caller's.</summary>
 public static class GuestEnvironment
 {
-    /// <summary>Defaults a Debian shell would have; <c>TERM</c> is what a PTY client most likely speaks.</summary>
-    public static Dictionary<string, string> Defaults() => new(StringComparer.Ordinal)
+    /// <summary>
+    /// Defaults a Debian shell would have; <c>TERM</c> is what a PTY client most likely speaks. HOME is
+    /// root's only when no user is named: for a named user the agent sets HOME, USER and LOGNAME from the
+    /// account's passwd entry, as docker does.
+    /// </summary>
+    public static Dictionary<string, string> Defaults(string? user = null)
     {
-        ["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-        ["HOME"] = "/root",
-        ["TERM"] = "xterm",
-        ["LANG"] = "C.UTF-8",
-    };
+        var env = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            ["TERM"] = "xterm",
+            ["LANG"] = "C.UTF-8",
+        };
+        if (user is null)
+        {
+            env["HOME"] = "/root";
+        }
 
-    public static Dictionary<string, string> Build(ImageRunConfig? config, IReadOnlyDictionary<string, string> overrides)
+        return env;
+    }
+
+    /// <summary>Defaults (for <paramref name="user"/>), then the image's <c>Env</c>, then <paramref name="overrides"/>.</summary>
+    public static Dictionary<string, string> Build(ImageRunConfig? config, IReadOnlyDictionary<string, string> overrides, string? user = null)
     {
-        var env = Defaults();
+        var env = Defaults(user);
         foreach (var pair in config?.Env ?? [])
         {
             // An image's entry without '=' carries no value (OCI configs are K=V); it is ignored, not an error.

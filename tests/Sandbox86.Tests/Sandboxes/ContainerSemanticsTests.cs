@@ -47,6 +47,7 @@ public sealed class ContainerSemanticsTests
     {
         var fromImage = ContainerSemantics.ToExecRequest("img", Oci, new RunSpec());
         Assert.Equal("app", fromImage.User);
+        Assert.False(fromImage.Env!.ContainsKey("HOME"), "a named user's HOME comes from its passwd entry (the agent sets it)");
         Assert.Equal("/app", fromImage.WorkingDirectory);
         Assert.True(fromImage.ReplaceEnv);
 

@@ -8,6 +8,20 @@ internal static class HostCommand
 {
     public static async Task<string> RunAsync(string file, IEnumerable<string> args, string? workingDirectory, CancellationToken cancellationToken, Action<string>? onLine = null)
     {
+        var argList = args.ToList();
+        var result = await RunCapturedAsync(file, argList, workingDirectory, cancellationToken, onLine);
+        if (result.ExitCode != 0)
+        {
+            var tail = string.Join('\n', result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(8));
+            throw new ImageException($"{Path.GetFileName(file)} {string.Join(' ', argList.Take(4))} failed (exit {result.ExitCode}):\n{tail}");
+        }
+
+        return result.Output;
+    }
+
+    /// <summary>Like <see cref="RunAsync"/> but hands back a non-zero exit with the (bounded) output instead of throwing.</summary>
+    public static async Task<HostCommandResult> RunCapturedAsync(string file, IEnumerable<string> args, string? workingDirectory, CancellationToken cancellationToken, Action<string>? onLine = null)
+    {
         var psi = new ProcessStartInfo(file)
         {
             RedirectStandardOutput = true,
@@ -74,13 +88,7 @@ internal static class HostCommand
             text = output.ToString();
         }
 
-        if (process.ExitCode != 0)
-        {
-            var tail = string.Join('\n', text.Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(8));
-            throw new ImageException($"{Path.GetFileName(file)} {string.Join(' ', psi.ArgumentList.Take(4))} failed (exit {process.ExitCode}):\n{tail}");
-        }
-
-        return text;
+        return new HostCommandResult(process.ExitCode, text);
     }
 
     public static bool IsRoot => Environment.UserName == "root" || geteuid() == 0;

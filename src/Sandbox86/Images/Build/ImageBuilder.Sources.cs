@@ -19,7 +19,7 @@ public sealed partial class ImageBuilder
                 _progress.Detail("indexing the Debian rootfs");
                 var result = DirectoryImporter.Import(dir, chunks, importOptions);
                 RootfsPruning.PruneDebian(result.Tree);
-                var packages = string.Join(',', ImageBuildOptions.BasePackages.Concat(options.Packages));
+                var packages = string.Join(',', ImageBuildOptions.BasePackages.Concat(AptLayer.PackagesFor(options.Packages)));
                 return new ImportedRootfs(result.Tree, result.Report.Warnings, null, $"debian:{options.Suite}+{packages}");
             }
 

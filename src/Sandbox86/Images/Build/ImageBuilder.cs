@@ -48,6 +48,20 @@ public sealed partial class ImageBuilder
         }
     }
 
+    /// <summary>
+    /// Opens <paramref name="name"/>, building it first when it is a <see cref="WellKnownImages"/> name
+    /// not in the store yet (progress goes to this builder's <see cref="IBuildProgress"/>).
+    /// </summary>
+    public async Task<StoredImage> OpenOrBuildAsync(string name, CancellationToken cancellationToken)
+    {
+        if (_store.Exists(name) || WellKnownImages.Find(name) is not { } options)
+        {
+            return _store.Open(name);
+        }
+
+        return await BuildAsync(options, cancellationToken);
+    }
+
     private static void ValidateSource(ImageBuildOptions options)
     {
         if (options.Source == ImageSourceKind.Debian)

@@ -5,6 +5,8 @@ namespace Sandbox86.Images.Build;
 /// <summary>Adds what every sandbox86 image needs on top of its rootfs: the agent and mount points.</summary>
 internal static class RootfsFixups
 {
+    internal static ReadOnlySpan<byte> GuestHosts => "127.0.0.1\tlocalhost\n127.0.1.1\tsandbox\n::1\tlocalhost ip6-localhost ip6-loopback\n"u8;
+
     public static void Apply(FsTree tree, ChunkStore chunks, string agentPath)
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
@@ -27,6 +29,14 @@ internal static class RootfsFixups
         {
             var (name, size) = chunks.Add(agent);
             tree.AddFile(GuestInit.AgentPath, name, size, 0x1ED, 0, 0, now);
+        }
+
+        // The guest init names the host "sandbox"; without an entry sudo warns "unable to resolve host"
+        // and waits for DNS on every call.
+        if (tree.Lookup("/etc/hosts") is null)
+        {
+            var (name, size) = chunks.Add(GuestHosts);
+            tree.AddFile("/etc/hosts", name, size, 0x1A4, 0, 0, now);
         }
 
         // The guest has no DNS until the network issue lands; a resolv.conf pointing at the

@@ -8,6 +8,8 @@ internal static class RootfsPruning
     private static readonly string[] DebianJunk =
     [
         "/usr/share/doc", "/usr/share/man", "/usr/share/info", "/usr/share/lintian", "/usr/share/linda",
+        // Completion scripts: sourced by interactive bash only, and seconds of parsing in v86.
+        "/usr/share/bash-completion",
         "/var/cache/apt/archives", "/var/cache/apt/pkgcache.bin", "/var/cache/apt/srcpkgcache.bin",
         "/var/lib/apt/lists", "/var/log/bootstrap.log", "/var/cache/debconf/templates.dat-old",
     ];
