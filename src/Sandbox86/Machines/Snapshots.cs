@@ -52,7 +52,7 @@ internal static class Snapshots
 
         if (info.MemoryMb != memoryMb)
         {
-            throw new MachineException($"snapshot {statePath} was saved with --memory {info.MemoryMb}, not {memoryMb}");
+            throw new MachineException($"snapshot {statePath} was saved with {info.MemoryMb} MB of memory, not {memoryMb} MB");
         }
 
         return new SnapshotRef(statePath, info);

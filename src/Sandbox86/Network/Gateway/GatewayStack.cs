@@ -80,7 +80,7 @@ internal sealed partial class GatewayStack : SwitchPortBase
                 return IPAddress.Loopback;
             }
 
-            Options.DebugLog?.Invoke($"denied {protocol.ToString().ToLowerInvariant()} to the host port {port} (not allowed with --host-port)");
+            Options.DebugLog?.Invoke($"denied {protocol.ToString().ToLowerInvariant()} to the host port {port} (not among the allowed host ports)");
             return null;
         }
 
