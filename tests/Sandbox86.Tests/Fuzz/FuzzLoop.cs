@@ -36,7 +36,8 @@ internal static class FuzzLoop
 
     /// <summary>
     /// Runs the loop. <paramref name="decode"/> returns a canonical string for an input (or throws);
-    /// <paramref name="reencode"/>, if given, turns an accepted input's canonical form's source back into bytes.
+    /// <paramref name="reencode"/>, if given, decodes an accepted input and encodes it again with the
+    /// parser's own writer (parse(emit(x)) == x).
     /// Returns how many mutants were rejected, so a target can check its mutations reach the error paths.
     /// </summary>
     public static int Run<TAllowed>(
