@@ -81,7 +81,8 @@ internal static class FuzzLoop
                 throw;
             }
 
-            Assert.True(first == decode(input), $"{parser} mutant {i} decoded differently the second time");
+            var second = decode(input);
+            Assert.True(first == second, $"{parser} mutant {i} decoded differently the second time:\n{Clip(first)}\n---\n{Clip(second)}");
             if (reencode is not null)
             {
                 Assert.True(first == decode(reencode(input)), $"{parser} mutant {i} does not survive re-encoding: {first}");
@@ -132,6 +133,8 @@ internal static class FuzzLoop
                 return data;
         }
     }
+
+    private static string Clip(string text) => text.Length <= 2000 ? text : text[..2000] + "…";
 
     /// <summary>A stable seed per parser (string.GetHashCode is randomized per process).</summary>
     private static int HashCode(string text)
