@@ -29,6 +29,38 @@ public sealed class TarFuzzTests
         Assert.True(rejected > 0, "no mutant reached the tar importer's error paths");
     }
 
+    [Fact]
+    public void A_pax_header_with_a_huge_size_is_an_image_exception()
+    {
+        // Found by the loop at 10^6: TarReader throws InvalidOperationException for this one.
+        var data = File.ReadAllBytes(Path.Combine(CorpusDirectory(), "pax.tar"));
+        Assert.Equal((byte)'x', data[156]);
+        "20000000004\0"u8.CopyTo(data.AsSpan(124));
+        "        "u8.CopyTo(data.AsSpan(148));
+        var sum = data.AsSpan(0, 512).ToArray().Sum(b => b);
+        System.Text.Encoding.ASCII.GetBytes(Convert.ToString(sum, 8).PadLeft(6, '0') + "\0 ").CopyTo(data.AsSpan(148));
+        using var dir = new TempDir();
+        var path = dir.Combine("huge-pax.tar");
+        File.WriteAllBytes(path, data);
+
+        var ex = Assert.Throws<ImageException>(() => TarImporter.Import(path, new ChunkStore(dir.Combine("chunks"), compress: false)));
+        Assert.IsType<InvalidOperationException>(ex.InnerException);
+    }
+
+    private static string CorpusDirectory()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+        {
+            var candidate = Path.Combine(d.FullName, "tests", "corpus", "tar");
+            if (Directory.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new DirectoryNotFoundException("tests/corpus/tar");
+    }
+
     private static byte[] MutateHeaders(byte[] input, Random random)
     {
         if (random.Next(3) == 0)
