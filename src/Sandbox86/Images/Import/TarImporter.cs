@@ -68,6 +68,11 @@ public static class TarImporter
             // TarReader's own check of a PAX extended-attributes size (found by the fuzz loop).
             throw Corrupt(archive, e);
         }
+        catch (NotSupportedException e) when (e.Source == "System.Formats.Tar")
+        {
+            // An entry type TarReader refuses, e.g. a GNU sparse file (found by the fuzz loop).
+            throw Corrupt(archive, e);
+        }
         catch (IOException e)
         {
             throw new ImageException($"cannot read {archive}: {e.Message}", e);

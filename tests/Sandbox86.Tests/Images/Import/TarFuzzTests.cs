@@ -47,6 +47,22 @@ public sealed class TarFuzzTests
         Assert.IsType<InvalidOperationException>(ex.InnerException);
     }
 
+    [Fact]
+    public void A_gnu_sparse_entry_is_an_image_exception()
+    {
+        // Found by the loop at 10^6: TarReader throws NotSupportedException for type 'S'.
+        var data = File.ReadAllBytes(Path.Combine(CorpusDirectory(), "ustar.tar"));
+        data[156] = (byte)'S';
+        "        "u8.CopyTo(data.AsSpan(148));
+        var sum = data.AsSpan(0, 512).ToArray().Sum(b => b);
+        System.Text.Encoding.ASCII.GetBytes(Convert.ToString(sum, 8).PadLeft(6, '0') + "\0 ").CopyTo(data.AsSpan(148));
+        using var dir = new TempDir();
+        var path = dir.Combine("sparse.tar");
+        File.WriteAllBytes(path, data);
+
+        Assert.Throws<ImageException>(() => TarImporter.Import(path, new ChunkStore(dir.Combine("chunks"), compress: false)));
+    }
+
     private static string CorpusDirectory()
     {
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
