@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the whole suite (unit, then VM integration) and prints "N passed, N failed, N skipped" last.
+# Runs the whole suite (unit first, then the default image and the VM integration tests) and prints "N passed, N failed, N skipped" last.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$ROOT"
@@ -12,11 +12,6 @@ status=0
 ./sandbox86 --version >/dev/null || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
 dotnet build sandbox86.slnx -c Release -nologo -v q -clp:'ErrorsOnly;NoSummary' || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
 
-# The integration tests boot the default image; build it once (cached under ~/.cache/sandbox86),
-# and again only when this checkout's guest agent differs from the one inside it.
-echo "== default image"
-./sandbox86 image build --if-stale || status=1
-
 run_suite() {
     local project="$1" name="$2"
     echo "== $name"
@@ -25,7 +20,14 @@ run_suite() {
         --results-directory "$RESULTS" -- RunConfiguration.TestSessionTimeout=3000000 || status=1
 }
 
+# Fast feedback first: the unit suite needs no image (and no VM).
 run_suite tests/Sandbox86.Tests unit
+
+# The integration tests boot the default image; build it once (cached under ~/.cache/sandbox86),
+# and again only when this checkout's guest agent differs from the one inside it.
+echo "== default image"
+./sandbox86 image build --if-stale || status=1
+
 run_suite tests/Sandbox86.IntegrationTests integration
 
 passed=0; failed=0; skipped=0; found=0

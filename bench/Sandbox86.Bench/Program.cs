@@ -1,4 +1,5 @@
 using Sandbox86.Bench;
+using Sandbox86.Bench.Guest;
 using Sandbox86.Bench.Machines;
 using Sandbox86.Bench.Network;
 
@@ -6,6 +7,7 @@ using Sandbox86.Bench.Network;
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- machines [--runs N]
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- guest-network [--runs N]
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- relay-throughput
+//   dotnet run -c Release --project bench/Sandbox86.Bench -- agent-host [--runs N]
 var suite = args.Length > 0 ? args[0] : "help";
 var runs = BenchArgs.Int(args, "--runs", 20);
 switch (suite)
@@ -18,7 +20,9 @@ switch (suite)
         return 0;
     case "relay-throughput":
         return await RelayThroughput.RunAsync();
+    case "agent-host":
+        return await AgentHostBench.RunAsync(runs);
     default:
-        Console.WriteLine("suites: machines [--runs N] | guest-network [--runs N] | relay-throughput");
+        Console.WriteLine("suites: machines [--runs N] | guest-network [--runs N] | relay-throughput | agent-host [--runs N]");
         return suite == "help" ? 0 : 2;
 }

@@ -3,13 +3,40 @@ using Sandbox86.Cli.Commands.Boot;
 using Sandbox86.Cli.Commands.Images;
 using Sandbox86.Cli.Commands.Network;
 using Sandbox86.Cli.Commands.Run;
+using Sandbox86.Cli.Output;
 
 namespace Sandbox86.Cli;
 
-/// <summary>Builds the command tree and runs it.</summary>
+/// <summary>Builds the command tree and runs it; every error ends as one line and exit 125.</summary>
 internal static class CliApp
 {
     public static async Task<int> RunAsync(string[] args)
+    {
+        try
+        {
+            var parse = Create().Parse(args);
+            CliError.Debug = parse.GetValue(CliError.DebugOption) || Environment.GetEnvironmentVariable("SANDBOX86_DEBUG") is "1" or "true";
+            if (parse.Errors.Count > 0)
+            {
+                return CliError.Report(new UsageException(parse.Errors[0].Message));
+            }
+
+            if (CliError.UnknownOptionBeforeArguments(parse) is { } option)
+            {
+                var hint = parse.CommandResult.Command.Name is "run" ? " (the command to run goes after --)" : "";
+                return CliError.Report(new UsageException($"unknown option '{option}'{hint}"));
+            }
+
+            // Our own handler, not System.CommandLine's: it prints a stack trace and exits 1.
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e)
+        {
+            return CliError.Report(e);
+        }
+    }
+
+    private static Command Create()
     {
         var image = new Command("image", "Build and manage images")
         {
@@ -21,12 +48,13 @@ internal static class CliApp
         // RootCommand names itself after the entry assembly (Sandbox86.Cli); users type `sandbox86`, so
         // the root is a plain command of that name with the help and version options RootCommand would add.
         var root = new Command("sandbox86", "sandbox86: run untrusted code in a real Linux VM on v86") { image, new System.CommandLine.Help.HelpOption(), new VersionOption() };
+        root.Options.Add(CliError.DebugOption);
         foreach (var extra in ExtraCommands())
         {
             root.Subcommands.Add(extra);
         }
 
-        return await root.Parse(args).InvokeAsync();
+        return root;
     }
 
     private static IEnumerable<Command> ExtraCommands()

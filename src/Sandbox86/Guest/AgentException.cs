@@ -4,7 +4,7 @@ namespace Sandbox86.Guest;
 /// A failure reported by the guest agent (with the guest's errno when it has one), or the loss of
 /// the channel to it.
 /// </summary>
-public sealed class AgentException : Exception
+public sealed class AgentException : Sandbox86Exception
 {
     /// <summary>Creates an exception without details.</summary>
     public AgentException()

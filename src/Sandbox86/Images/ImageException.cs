@@ -4,7 +4,7 @@ namespace Sandbox86.Images;
 /// A user-facing problem with an image or its inputs: a corrupt archive, an unsafe path,
 /// a wrong architecture. The message names the file or entry at fault and is meant to be shown as is.
 /// </summary>
-public sealed class ImageException : Exception
+public sealed class ImageException : Sandbox86Exception
 {
     /// <summary>Creates an exception with no message (required by the exception pattern).</summary>
     public ImageException()

@@ -202,7 +202,7 @@ public sealed partial class Machine : IAsyncDisposable
         var initrdMb = (int)Math.Ceiling(new FileInfo(image.InitrdPath).Length / 1048576.0);
         if (memory < MachineOptions.MinMemoryMb + initrdMb || memory > MachineOptions.MaxMemoryMb)
         {
-            throw new MachineException($"--memory {memory} is out of range: v86 needs at least {MachineOptions.MinMemoryMb} MB plus the initrd ({initrdMb} MB), at most {MachineOptions.MaxMemoryMb} MB");
+            throw new MachineException($"a memory size of {memory} MB is out of range: v86 needs at least {MachineOptions.MinMemoryMb} MB plus the initrd ({initrdMb} MB), at most {MachineOptions.MaxMemoryMb} MB");
         }
 
         return memory;

@@ -1,7 +1,7 @@
 namespace Sandbox86.Machines;
 
 /// <summary>A machine could not be started, restored or used; the message is meant for the user.</summary>
-public sealed class MachineException : Exception
+public sealed class MachineException : Sandbox86Exception
 {
     public MachineException(string message) : base(message)
     {

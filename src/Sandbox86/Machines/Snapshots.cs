@@ -57,7 +57,7 @@ internal static class Snapshots
 
         if (info.MemoryMb != memoryMb)
         {
-            throw new MachineException($"snapshot {snapshotDirectory} was saved with {info.MemoryMb} MB of memory, not {memoryMb}");
+            throw new MachineException($"snapshot {snapshotDirectory} was saved with {info.MemoryMb} MB of memory, not {memoryMb} MB");
         }
 
         return new SnapshotRef(snapshotDirectory, info);

@@ -1,7 +1,7 @@
 namespace Sandbox86.Runtime;
 
 /// <summary>The host lacks something sandbox86 needs; the message names the command that installs it.</summary>
-public sealed class HostPrerequisiteException : Exception
+public sealed class HostPrerequisiteException : Sandbox86Exception
 {
     public HostPrerequisiteException(string message) : base(message)
     {

@@ -6,6 +6,7 @@ using Sandbox86.Images.Store;
 
 namespace Sandbox86.Tests.Cli;
 
+[Collection(ConsoleTests.Name)]
 public sealed class RunArgumentsTests
 {
     [Theory]

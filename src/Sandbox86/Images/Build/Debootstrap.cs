@@ -45,7 +45,7 @@ internal static class Debootstrap
 
         if (!HostCommand.IsRoot)
         {
-            throw new ImageException("building from the Debian archive runs debootstrap, which needs root: run as root, or build with --from-tar/--from-oci/--from-dir");
+            throw new ImageException("building from the Debian archive runs debootstrap, which needs root: run as root, or build from a tar, OCI or directory source");
         }
 
         var staging = target + ".staging";

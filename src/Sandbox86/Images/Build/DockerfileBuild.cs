@@ -19,7 +19,7 @@ internal static class DockerfileBuild
         }
         catch (ImageException)
         {
-            throw new ImageException("--from-dockerfile needs a running Docker engine, and none answers here; build the image elsewhere and use --from-oci with its 'docker save' archive");
+            throw new ImageException("a Dockerfile build needs a running Docker engine, and none answers here; build the image elsewhere and import its 'docker save' archive as an OCI image");
         }
 
         var tag = "sandbox86-build-" + Guid.NewGuid().ToString("N")[..12];

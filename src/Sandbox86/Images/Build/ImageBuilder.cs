@@ -71,7 +71,7 @@ public sealed partial class ImageBuilder
 
         if (string.IsNullOrEmpty(options.SourcePath))
         {
-            throw new ImageException($"--from-{options.Source.ToString().ToLowerInvariant()} needs a path");
+            throw new ImageException($"a build from {options.Source.ToString().ToLowerInvariant()} needs a source path");
         }
 
         var isDirSource = options.Source is ImageSourceKind.Directory or ImageSourceKind.Env86;

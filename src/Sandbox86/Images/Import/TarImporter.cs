@@ -63,6 +63,16 @@ internal static class TarImporter
         {
             throw Corrupt(archive, e);
         }
+        catch (InvalidOperationException e) when (e.Source == "System.Formats.Tar")
+        {
+            // TarReader's own check of a PAX extended-attributes size (found by the fuzz loop).
+            throw Corrupt(archive, e);
+        }
+        catch (NotSupportedException e) when (e.Source == "System.Formats.Tar")
+        {
+            // An entry type TarReader refuses, e.g. a GNU sparse file (found by the fuzz loop).
+            throw Corrupt(archive, e);
+        }
         catch (IOException e)
         {
             throw new ImageException($"cannot read {archive}: {e.Message}", e);

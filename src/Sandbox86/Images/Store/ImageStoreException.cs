@@ -1,7 +1,7 @@
 namespace Sandbox86.Images.Store;
 
 /// <summary>A user-facing problem with the image store (unknown image, bad name, corrupt manifest).</summary>
-public sealed class ImageStoreException : Exception
+public sealed class ImageStoreException : Sandbox86Exception
 {
     public ImageStoreException(string message) : base(message)
     {

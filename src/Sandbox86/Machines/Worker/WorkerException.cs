@@ -1,7 +1,7 @@
 namespace Sandbox86.Machines.Worker;
 
 /// <summary>The VM worker process failed, exited or broke the pipe protocol.</summary>
-public sealed class WorkerException : Exception
+public sealed class WorkerException : Sandbox86Exception
 {
     public WorkerException(string message) : base(message)
     {

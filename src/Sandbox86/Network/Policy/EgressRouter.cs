@@ -23,7 +23,7 @@ internal sealed class EgressRouter(GatewayContext ctx, EgressPolicy policy, IRea
             }
 
             return Deny(DropReason.PolicyDenied,
-                $"denied {Name(protocol)} to the host port {port} (not allowed with --host-port)");
+                $"denied {Name(protocol)} to the host port {port} (not among the allowed host ports)");
         }
 
         if (ctx.InSubnet(destination) || destination == Ipv4Address.Broadcast)

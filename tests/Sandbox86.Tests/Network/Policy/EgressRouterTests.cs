@@ -28,7 +28,7 @@ public sealed class EgressRouterTests
 
         Assert.Equal(EgressRoute.Denied, router.Route(FakeGateway, 8081, TransportProtocol.Udp));
         Assert.Equal(1, _drops[DropReason.PolicyDenied]);
-        Assert.Equal("denied udp to the host port 8081 (not allowed with --host-port)", Assert.Single(_log.Lines));
+        Assert.Equal("denied udp to the host port 8081 (not among the allowed host ports)", Assert.Single(_log.Lines));
     }
 
     private static Ipv4Address FakeGateway => Ipv4Address.Parse("10.0.2.2");
