@@ -35,6 +35,15 @@ public sealed class EnvdFixture : IAsyncLifetime
         builder.Services.AddSingleton<ISandboxDirectory>(Directory);
         _app = builder.Build();
         _app.MapEnvd();
+        // Test-only stand-in for the control plane's create (the lead switches this to the real one):
+        // the shape the SDK parses, pointing at our one running sandbox.
+        _app.MapPost("/sandboxes", () => Microsoft.AspNetCore.Http.Results.Json(
+            new Dictionary<string, object?>
+            {
+                ["templateID"] = "default", ["sandboxID"] = "sbx-1", ["clientID"] = "local",
+                ["envdVersion"] = EnvdVersion.Current, ["envdAccessToken"] = null,
+            },
+            statusCode: 201));
         await _app.StartAsync();
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseUri = new Uri(address);
