@@ -35,9 +35,9 @@ public sealed class EnvdFixture : IAsyncLifetime
         builder.Services.AddSingleton<ISandboxDirectory>(Directory);
         _app = builder.Build();
         _app.MapEnvd();
-        // Test-only stand-in for the control plane's create (the lead switches this to the real one):
+        // Test-only stand-in (the pinned SDK creates with POST /v2/sandboxes) for the control plane's create (the lead switches this to the real one):
         // the shape the SDK parses, pointing at our one running sandbox.
-        _app.MapPost("/sandboxes", () => Microsoft.AspNetCore.Http.Results.Json(
+        _app.MapPost("/v2/sandboxes", () => Microsoft.AspNetCore.Http.Results.Json(
             new Dictionary<string, object?>
             {
                 ["templateID"] = "default", ["sandboxID"] = "sbx-1", ["clientID"] = "local",
