@@ -17,7 +17,9 @@ public sealed class E2bSdkTests(EnvdFixture fixture) : IClassFixture<EnvdFixture
         psi.Environment["E2B_API_URL"] = url;
         psi.Environment["E2B_SANDBOX_URL"] = url;
         psi.Environment["E2B_API_KEY"] = "e2b_" + new string('0', 40);
-        psi.Environment["SDK_RUNS"] = Environment.GetEnvironmentVariable("SDK_RUNS") ?? "100";
+        psi.Environment["SDK_RUNS"] = Environment.GetEnvironmentVariable("SDK_RUNS") ?? "1000";
+        // The server is in this process: its managed heap after a full GC must not grow with the runs.
+        var heapBefore = GC.GetTotalMemory(forceFullCollection: true);
         using var node = Process.Start(psi)!;
         var stdout = node.StandardOutput.ReadToEndAsync();
         var stderr = node.StandardError.ReadToEndAsync();
@@ -31,6 +33,9 @@ public sealed class E2bSdkTests(EnvdFixture fixture) : IClassFixture<EnvdFixture
             Assert.Equal("ok", check.Value.GetString());
         }
 
+        var growth = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
+        Assert.True(growth < 32L * 1024 * 1024, $"server heap grew by {growth / 1024} KiB over the SDK runs");
+        File.WriteAllText(Path.Combine(Path.GetTempPath(), "sandbox86-envd-heap.txt"), $"{heapBefore} {growth}");
         File.WriteAllText(Path.Combine(Path.GetTempPath(), "sandbox86-envd-sdk.json"), output);
     }
 
