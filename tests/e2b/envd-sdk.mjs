@@ -44,6 +44,16 @@ await step('binary5MB', async () => {
   return h(Buffer.from(await sbx.files.read('/tmp/sdk/blob.bin', { format: 'bytes' }))) === h(blob)
 })
 await step('makeDir', async () => (await sbx.files.makeDir('/tmp/sdk/d')) === true)
+await step('watchDir', async () => {
+  const seen = []
+  const handle = await sbx.files.watchDir('/tmp/sdk', e => seen.push(e))
+  await sbx.files.write('/tmp/sdk/d/w.txt', 'x')
+  await sbx.commands.run('touch /tmp/sdk/new.txt')
+  for (let i = 0; i < 20 && !seen.some(e => e.name === 'new.txt'); i++) await new Promise(r => setTimeout(r, 250))
+  await handle.stop()
+  await sbx.files.remove('/tmp/sdk/new.txt')
+  return seen.some(e => e.name === 'new.txt' && e.type === 'create') && !seen.some(e => e.name.includes('w.txt'))
+})
 await step('list', async () => JSON.stringify((await sbx.files.list('/tmp/sdk')).map(e => e.name).sort()) === '["blob.bin","d","t.txt"]')
 await step('rename', async () => {
   await sbx.files.rename('/tmp/sdk/t.txt', '/tmp/sdk/u.txt')

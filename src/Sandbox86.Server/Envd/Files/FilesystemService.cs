@@ -81,8 +81,79 @@ internal static class FilesystemService
                 break;
             }
 
+            case "WatchDir":
+                await WatchDirAsync(call, context, cancellationToken).ConfigureAwait(false);
+                break;
+
+            case "CreateWatcher":
+            {
+                var r = await ConnectWire.ReadRequestAsync<CreateWatcherRequest>(context.Request, false, cancellationToken).ConfigureAwait(false);
+                var table = call.Sandbox.GetOrAddFeature(() => new WatcherTable());
+                var id = await table.CreateAsync(new DirectoryPoller(call.Agent, call.Resolve(r.Path), r.Recursive), call.Sandbox.Stopping, cancellationToken).ConfigureAwait(false);
+                await ConnectWire.WriteUnaryAsync(context.Response, new CreateWatcherResponse { WatcherId = id }, cancellationToken).ConfigureAwait(false);
+                break;
+            }
+
+            case "GetWatcherEvents":
+            {
+                var r = await ConnectWire.ReadRequestAsync<GetWatcherEventsRequest>(context.Request, false, cancellationToken).ConfigureAwait(false);
+                var response = new GetWatcherEventsResponse();
+                response.Events.AddRange(call.Sandbox.GetOrAddFeature(() => new WatcherTable()).Drain(r.WatcherId));
+                await ConnectWire.WriteUnaryAsync(context.Response, response, cancellationToken).ConfigureAwait(false);
+                break;
+            }
+
+            case "RemoveWatcher":
+            {
+                var r = await ConnectWire.ReadRequestAsync<RemoveWatcherRequest>(context.Request, false, cancellationToken).ConfigureAwait(false);
+                await call.Sandbox.GetOrAddFeature(() => new WatcherTable()).RemoveAsync(r.WatcherId).ConfigureAwait(false);
+                await ConnectWire.WriteUnaryAsync(context.Response, new RemoveWatcherResponse(), cancellationToken).ConfigureAwait(false);
+                break;
+            }
+
             default:
-                throw new ConnectException("unimplemented", $"filesystem.Filesystem/{method} is not implemented yet");
+                throw new ConnectException("unimplemented", $"filesystem.Filesystem/{method} is not implemented");
+        }
+    }
+
+    /// <summary>Streams polled change events until the client goes away or the deadline passes.</summary>
+    private static async Task WatchDirAsync(EnvdCall call, HttpContext context, CancellationToken cancellationToken)
+    {
+        var r = await ConnectWire.ReadRequestAsync<WatchDirRequest>(context.Request, true, cancellationToken).ConfigureAwait(false);
+        var poller = new DirectoryPoller(call.Agent, call.Resolve(r.Path), r.Recursive);
+        await poller.StartAsync(cancellationToken).ConfigureAwait(false);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, call.Sandbox.Stopping);
+        if (EnvdEndpoints.ConnectTimeout(context) is { } timeout)
+        {
+            deadline.CancelAfter(timeout);
+        }
+
+        ConnectWire.StartStream(context.Response);
+        await ConnectWire.WriteMessageAsync(context.Response, new WatchDirResponse { Start = new WatchDirResponse.Types.StartEvent() }, cancellationToken).ConfigureAwait(false);
+        var keepalive = EnvdEndpoints.KeepaliveInterval(context);
+        var lastSent = DateTime.UtcNow;
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(DirectoryPoller.Interval, deadline.Token).ConfigureAwait(false);
+                foreach (var e in await poller.PollAsync(deadline.Token).ConfigureAwait(false))
+                {
+                    await ConnectWire.WriteMessageAsync(context.Response, new WatchDirResponse { Filesystem = e }, deadline.Token).ConfigureAwait(false);
+                    lastSent = DateTime.UtcNow;
+                }
+
+                if (DateTime.UtcNow - lastSent >= keepalive)
+                {
+                    await ConnectWire.WriteMessageAsync(context.Response, new WatchDirResponse { Keepalive = new WatchDirResponse.Types.KeepAlive() }, deadline.Token).ConfigureAwait(false);
+                    lastSent = DateTime.UtcNow;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Deadline or sandbox stopping: end the stream cleanly.
+            await ConnectWire.WriteEndAsync(context.Response, null, CancellationToken.None).ConfigureAwait(false);
         }
     }
 
