@@ -52,7 +52,9 @@ await step('watchDir', async () => {
   for (let i = 0; i < 20 && !seen.some(e => e.name === 'new.txt'); i++) await new Promise(r => setTimeout(r, 250))
   await handle.stop()
   await sbx.files.remove('/tmp/sdk/new.txt')
-  return seen.some(e => e.name === 'new.txt' && e.type === 'create') && !seen.some(e => e.name.includes('w.txt'))
+  const ok = seen.some(e => e.name === 'new.txt' && e.type === 'create') && !seen.some(e => e.name.endsWith('/w.txt'))
+  if (!ok) checks.watchSeen = 'FAIL: ' + JSON.stringify(seen)
+  return ok
 })
 await step('list', async () => JSON.stringify((await sbx.files.list('/tmp/sdk')).map(e => e.name).sort()) === '["blob.bin","d","t.txt"]')
 await step('rename', async () => {
