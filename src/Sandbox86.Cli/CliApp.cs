@@ -3,6 +3,7 @@ using Sandbox86.Cli.Commands.Boot;
 using Sandbox86.Cli.Commands.Images;
 using Sandbox86.Cli.Commands.Network;
 using Sandbox86.Cli.Commands.Run;
+using Sandbox86.Cli.Commands.Serve;
 
 namespace Sandbox86.Cli;
 
@@ -32,5 +33,6 @@ internal static class CliApp
         yield return RunCommand.Create();
         yield return BootCommand.Create();
         yield return RelayCommand.Create();
+        yield return ServeCommand.Create();
     }
 }
