@@ -27,6 +27,7 @@ run_suite() {
 
 run_suite tests/Sandbox86.Tests unit
 run_suite tests/Sandbox86.IntegrationTests integration
+run_suite tests/Sandbox86.ServerTests server
 
 passed=0; failed=0; skipped=0; found=0
 for trx in "$RESULTS"/*.trx; do
