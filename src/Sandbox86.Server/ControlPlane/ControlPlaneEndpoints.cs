@@ -17,22 +17,12 @@ internal static class ControlPlaneEndpoints
 
     public static IEndpointRouteBuilder MapControlPlane(this IEndpointRouteBuilder app, ServerOptions options)
     {
-        app.MapPost("/sandboxes", async (HttpRequest request, SandboxRegistry registry, CancellationToken ct) =>
+        // SDK 2.x creates and connects under /v2; the older /sandboxes paths stay for older SDKs.
+        foreach (var prefix in new[] { "", "/v2" })
         {
-            var body = await RequestBody.ReadAsync(request, options.MaxRequestBytes, new NewSandboxBody(), ct);
-            var spec = new CreateSandboxSpec
-            {
-                TemplateId = string.IsNullOrEmpty(body.TemplateId) ? "base" : body.TemplateId,
-                Timeout = TimeoutOf(body.Timeout, 300),
-                Metadata = body.Metadata ?? [],
-                EnvVars = body.EnvVars ?? [],
-                Secure = body.Secure ?? false,
-                AutoPause = body.AutoPause ?? false,
-                AllowInternetAccess = body.AllowInternetAccess ?? true,
-            };
-            var entry = await registry.CreateAsync(spec, ct);
-            return TypedResults.Json(ToSandbox(entry), statusCode: 201);
-        });
+            MapCreateAndConnect(app, prefix, options);
+        }
+
         app.MapGet("/sandboxes/{id}", (string id, SandboxRegistry registry) => TypedResults.Json(ToDetail(registry.Get(id))));
         app.MapGet("/sandboxes", (SandboxRegistry registry) =>
             TypedResults.Json(registry.List().Where(e => e.Record.State != SandboxState.Paused).Select(ToDetail).ToList()));
@@ -47,12 +37,6 @@ internal static class ControlPlaneEndpoints
             var body = await RequestBody.ReadAsync(request, options.MaxRequestBytes, new TimeoutBody(), ct);
             registry.SetTimeout(id, TimeoutOf(body.Timeout ?? throw new SandboxException(400, "timeout is required"), 300));
             return TypedResults.NoContent();
-        });
-        app.MapPost("/sandboxes/{id}/connect", async (string id, HttpRequest request, SandboxRegistry registry, CancellationToken ct) =>
-        {
-            var body = await RequestBody.ReadAsync(request, options.MaxRequestBytes, new TimeoutBody(), ct);
-            var resumed = await registry.ConnectAsync(id, TimeoutOf(body.Timeout, 300), ct);
-            return TypedResults.Json(ToSandbox(registry.Get(id)), statusCode: resumed ? 201 : 200);
         });
         app.MapPost("/sandboxes/{id}/resume", async (string id, HttpRequest request, SandboxRegistry registry, CancellationToken ct) =>
         {
@@ -79,6 +63,32 @@ internal static class ControlPlaneEndpoints
             return TypedResults.Json(new[] { metric });
         });
         return app;
+    }
+
+    private static void MapCreateAndConnect(IEndpointRouteBuilder app, string prefix, ServerOptions options)
+    {
+        app.MapPost(prefix + "/sandboxes", async (HttpRequest request, SandboxRegistry registry, CancellationToken ct) =>
+        {
+            var body = await RequestBody.ReadAsync(request, options.MaxRequestBytes, new NewSandboxBody(), ct);
+            var spec = new CreateSandboxSpec
+            {
+                TemplateId = string.IsNullOrEmpty(body.TemplateId) ? "base" : body.TemplateId,
+                Timeout = TimeoutOf(body.Timeout, 300),
+                Metadata = body.Metadata ?? [],
+                EnvVars = body.EnvVars ?? [],
+                Secure = body.Secure ?? false,
+                AutoPause = body.AutoPause ?? false,
+                AllowInternetAccess = body.AllowInternetAccess ?? true,
+            };
+            var entry = await registry.CreateAsync(spec, ct);
+            return TypedResults.Json(ToSandbox(entry), statusCode: 201);
+        });
+        app.MapPost(prefix + "/sandboxes/{id}/connect", async (string id, HttpRequest request, SandboxRegistry registry, CancellationToken ct) =>
+        {
+            var body = await RequestBody.ReadAsync(request, options.MaxRequestBytes, new TimeoutBody(), ct);
+            var resumed = await registry.ConnectAsync(id, TimeoutOf(body.Timeout, 300), ct);
+            return TypedResults.Json(ToSandbox(registry.Get(id)), statusCode: resumed ? 201 : 200);
+        });
     }
 
     private static Microsoft.AspNetCore.Http.HttpResults.JsonHttpResult<List<SandboxDetailBody>> ListV2(HttpContext context, SandboxRegistry registry)
