@@ -87,7 +87,9 @@ internal static class ServeCommand
             : $"sandbox86 serve: listening on {url} ({keys.Count} API key(s)); Ctrl+C pauses running sandboxes and stops");
         try
         {
-            await Task.Delay(Timeout.Infinite, cancellationToken);
+            // The host's console lifetime takes SIGINT/SIGTERM for itself: wait for either it or our token.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, app.Lifetime.ApplicationStopping);
+            await Task.Delay(Timeout.Infinite, stop.Token);
         }
         catch (OperationCanceledException)
         {
