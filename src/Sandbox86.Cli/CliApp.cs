@@ -25,7 +25,15 @@ internal static class CliApp
             root.Subcommands.Add(extra);
         }
 
-        return await root.Parse(args).InvokeAsync();
+        // serve pauses every sandbox on SIGINT/SIGTERM, which takes longer than System.CommandLine's
+        // default grace before it ends the process; serve bounds that time itself.
+        var invocation = new InvocationConfiguration();
+        if (args.Length > 0 && args[0] == "serve")
+        {
+            invocation.ProcessTerminationTimeout = null;
+        }
+
+        return await root.Parse(args).InvokeAsync(invocation);
     }
 
     private static IEnumerable<Command> ExtraCommands()
