@@ -29,6 +29,7 @@ echo "== default image"
 ./sandbox86 image build --if-stale || status=1
 
 run_suite tests/Sandbox86.IntegrationTests integration
+run_suite tests/Sandbox86.ServerTests server
 
 passed=0; failed=0; skipped=0; found=0
 for trx in "$RESULTS"/*.trx; do

@@ -4,6 +4,7 @@ using Sandbox86.Cli.Commands.Images;
 using Sandbox86.Cli.Commands.Network;
 using Sandbox86.Cli.Commands.Run;
 using Sandbox86.Cli.Output;
+using Sandbox86.Cli.Commands.Serve;
 
 namespace Sandbox86.Cli;
 
@@ -28,7 +29,15 @@ internal static class CliApp
             }
 
             // Our own handler, not System.CommandLine's: it prints a stack trace and exits 1.
-            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            // serve pauses every sandbox on SIGINT/SIGTERM, which takes longer than System.CommandLine's
+            // default grace before it ends the process; serve bounds that time itself.
+            var invocation = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+            if (parse.CommandResult.Command.Name == "serve")
+            {
+                invocation.ProcessTerminationTimeout = null;
+            }
+
+            return await parse.InvokeAsync(invocation);
         }
         catch (Exception e)
         {
@@ -62,5 +71,6 @@ internal static class CliApp
         yield return RunCommand.Create();
         yield return BootCommand.Create();
         yield return RelayCommand.Create();
+        yield return ServeCommand.Create();
     }
 }

@@ -1,0 +1,104 @@
+using System.CommandLine;
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Sandbox86.Cli.Output;
+using Sandbox86.Server;
+using Sandbox86.Server.ControlPlane;
+using Sandbox86.Util;
+
+namespace Sandbox86.Cli.Commands.Serve;
+
+/// <summary>
+/// <c>sandbox86 serve</c>: the E2B-compatible API (control plane and envd) on one port. Without
+/// <c>--api-key</c> it binds loopback only and accepts any key; with keys, only those.
+/// </summary>
+internal static class ServeCommand
+{
+    public const string DefaultListen = "127.0.0.1:49982";
+
+    private static readonly Option<string> ListenOption = new("--listen") { Description = "host:port to listen on", DefaultValueFactory = _ => DefaultListen };
+    private static readonly Option<string[]> ApiKeyOption = new("--api-key") { Description = "Accept this API key (repeatable; e2b_<hex>)" };
+    private static readonly Option<int> MaxSandboxesOption = new("--max-sandboxes") { Description = "Most sandboxes at once (429 beyond)", DefaultValueFactory = _ => 16 };
+    private static readonly Option<int> MemoryBudgetOption = new("--memory-budget") { Description = "MB of guest memory the running sandboxes may use (429 beyond)", DefaultValueFactory = _ => 4096 };
+    private static readonly Option<string?> DataOption = new("--data") { Description = "Directory for the registry and paused sandboxes (default: SANDBOX86_HOME/serve)" };
+    private static readonly Option<bool> NewKeyOption = new("--new-key") { Description = "Generate an API key, print it and accept it" };
+
+    public static Command Create()
+    {
+        var command = new Command("serve", "Serve the E2B API (sandboxes, commands, files) for the unmodified E2B SDKs")
+        {
+            ListenOption, ApiKeyOption, MaxSandboxesOption, MemoryBudgetOption, DataOption, NewKeyOption,
+        };
+        command.SetAction((parse, ct) => CliError.GuardAsync(() => RunAsync(parse, ct)));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
+    {
+        var listen = parse.GetValue(ListenOption)!;
+        if (!IPEndPoint.TryParse(listen, out var endpoint) || endpoint.Port == 0)
+        {
+            throw new UsageException($"--listen must be IP:PORT, got '{listen}'");
+        }
+
+        var keys = (parse.GetValue(ApiKeyOption) ?? []).ToList();
+        foreach (var key in keys)
+        {
+            if (!IsKeyShape(key))
+            {
+                throw new UsageException($"--api-key must look like e2b_<hex> (at least 32 hex digits)");
+            }
+        }
+
+        if (parse.GetValue(NewKeyOption))
+        {
+            keys.Add(ApiKeyCheck.NewKey());
+        }
+
+        if (keys.Count == 0 && !IPAddress.IsLoopback(endpoint.Address))
+        {
+            throw new UsageException("listening on a non-loopback address needs --api-key or --new-key");
+        }
+
+        var max = parse.GetValue(MaxSandboxesOption);
+        var budget = parse.GetValue(MemoryBudgetOption);
+        if (max < 1 || budget < 64)
+        {
+            throw new UsageException("--max-sandboxes must be at least 1 and --memory-budget at least 64");
+        }
+
+        var options = new ServerOptions
+        {
+            ApiKeys = keys,
+            MaxSandboxes = max,
+            MemoryBudgetMb = budget,
+            DataDirectory = Path.GetFullPath(parse.GetValue(DataOption) ?? Path.Combine(SandboxPaths.Home, "serve")),
+        };
+        Directory.CreateDirectory(options.DataDirectory);
+        await using var app = ServerHost.Build(options, endpoint.ToString());
+        await app.StartAsync(cancellationToken);
+        var url = $"http://{endpoint}";
+        Console.WriteLine($"export E2B_API_URL={url}");
+        Console.WriteLine($"export E2B_SANDBOX_URL={url}");
+        Console.WriteLine($"export E2B_API_KEY={(keys.Count > 0 ? keys[^1] : ApiKeyCheck.NewKey())}");
+        Console.Out.Flush();
+        Console.Error.WriteLine(keys.Count == 0
+            ? $"sandbox86 serve: listening on {url} (loopback, any API key accepted); Ctrl+C pauses running sandboxes and stops"
+            : $"sandbox86 serve: listening on {url} ({keys.Count} API key(s)); Ctrl+C pauses running sandboxes and stops");
+        try
+        {
+            // The host's console lifetime takes SIGINT/SIGTERM for itself: wait for either it or our token.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, app.Lifetime.ApplicationStopping);
+            await Task.Delay(Timeout.Infinite, stop.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        await app.StopAsync(CancellationToken.None);
+        return 0;
+    }
+
+    internal static bool IsKeyShape(string key) =>
+        key.StartsWith("e2b_", StringComparison.Ordinal) && key.Length >= 36 && key[4..].All(char.IsAsciiHexDigit);
+}

@@ -1,0 +1,57 @@
+using System.Text.Json.Serialization;
+
+namespace Sandbox86.Server.ControlPlane;
+
+/// <summary>Body of <c>POST /sandboxes</c> as the E2B SDKs send it.</summary>
+internal sealed record NewSandboxBody
+{
+    [JsonPropertyName("templateID")] public string? TemplateId { get; init; }
+    [JsonPropertyName("timeout")] public int? Timeout { get; init; }
+    [JsonPropertyName("metadata")] public Dictionary<string, string>? Metadata { get; init; }
+    [JsonPropertyName("envVars")] public Dictionary<string, string>? EnvVars { get; init; }
+    [JsonPropertyName("secure")] public bool? Secure { get; init; }
+    [JsonPropertyName("autoPause")] public bool? AutoPause { get; init; }
+    [JsonPropertyName("allow_internet_access")] public bool? AllowInternetAccess { get; init; }
+}
+
+/// <summary>Body of set-timeout and connect: <c>{timeout}</c> in seconds.</summary>
+internal sealed record TimeoutBody
+{
+    [JsonPropertyName("timeout")] public int? Timeout { get; init; }
+}
+
+/// <summary>E2B's <c>Sandbox</c> (create and connect answers).</summary>
+internal sealed record SandboxBody(
+    [property: JsonPropertyName("templateID")] string TemplateId,
+    [property: JsonPropertyName("sandboxID")] string SandboxId,
+    [property: JsonPropertyName("clientID")] string ClientId,
+    [property: JsonPropertyName("envdVersion")] string EnvdVersion,
+    [property: JsonPropertyName("envdAccessToken")] string? EnvdAccessToken,
+    [property: JsonPropertyName("domain")] string? Domain);
+
+/// <summary>E2B's <c>SandboxDetail</c> / <c>ListedSandbox</c> (get and list answers).</summary>
+internal sealed record SandboxDetailBody(
+    [property: JsonPropertyName("templateID")] string TemplateId,
+    [property: JsonPropertyName("alias")] string? Alias,
+    [property: JsonPropertyName("sandboxID")] string SandboxId,
+    [property: JsonPropertyName("clientID")] string ClientId,
+    [property: JsonPropertyName("startedAt")] DateTimeOffset StartedAt,
+    [property: JsonPropertyName("endAt")] DateTimeOffset EndAt,
+    [property: JsonPropertyName("cpuCount")] int CpuCount,
+    [property: JsonPropertyName("memoryMB")] int MemoryMb,
+    [property: JsonPropertyName("diskSizeMB")] int DiskSizeMb,
+    [property: JsonPropertyName("state")] string State,
+    [property: JsonPropertyName("envdVersion")] string EnvdVersion,
+    [property: JsonPropertyName("envdAccessToken")] string? EnvdAccessToken,
+    [property: JsonPropertyName("metadata")] Dictionary<string, string> Metadata);
+
+/// <summary>One entry of <c>GET /sandboxes/{id}/metrics</c>.</summary>
+internal sealed record SandboxMetricBody(
+    [property: JsonPropertyName("timestamp")] DateTimeOffset Timestamp,
+    [property: JsonPropertyName("timestampUnix")] long TimestampUnix,
+    [property: JsonPropertyName("cpuCount")] int CpuCount,
+    [property: JsonPropertyName("cpuUsedPct")] double CpuUsedPct,
+    [property: JsonPropertyName("memUsed")] long MemUsed,
+    [property: JsonPropertyName("memTotal")] long MemTotal,
+    [property: JsonPropertyName("diskUsed")] long DiskUsed,
+    [property: JsonPropertyName("diskTotal")] long DiskTotal);

@@ -1,0 +1,21 @@
+namespace Sandbox86.Server.Sandboxes;
+
+/// <summary>What the registry persists of a sandbox (one JSON file under <c>--data</c>).</summary>
+internal sealed record SandboxRecord
+{
+    public required string SandboxId { get; init; }
+    public required string TemplateId { get; init; }
+    public required string ImageName { get; init; }
+    public required int MemoryMb { get; init; }
+    public required DateTimeOffset StartedAt { get; init; }
+    public DateTimeOffset EndAt { get; set; }
+    public Dictionary<string, string> Metadata { get; init; } = [];
+    public Dictionary<string, string> EnvVars { get; init; } = [];
+    public string? EnvdAccessToken { get; init; }
+    public bool AutoPause { get; init; }
+    public bool AllowInternetAccess { get; init; } = true;
+    public SandboxState State { get; set; }
+
+    /// <summary>TTL left when paused: pausing does not consume it.</summary>
+    public double? RemainingSeconds { get; set; }
+}

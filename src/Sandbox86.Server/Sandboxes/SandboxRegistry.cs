@@ -1,0 +1,364 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Sandbox86.Images.Store;
+using Sandbox86.Machines;
+
+namespace Sandbox86.Server.Sandboxes;
+
+/// <summary>
+/// Owns every sandbox of the server: create, lifetime (TTL), pause to disk, resume, kill. Implements the
+/// data plane's <see cref="ISandboxDirectory"/>. On shutdown it pauses every running sandbox so the next
+/// <c>serve</c> can resume it.
+/// </summary>
+internal sealed class SandboxRegistry : ISandboxDirectory, IHostedService, IDisposable
+{
+    /// <summary>How long shutdown may spend pausing sandboxes before it gives up on the rest.</summary>
+    private static readonly TimeSpan ShutdownBudget = TimeSpan.FromSeconds(60);
+
+    private readonly ConcurrentDictionary<string, SandboxEntry> _sandboxes = new(StringComparer.Ordinal);
+    private readonly ServerOptions _options;
+    private readonly SandboxStore _store;
+    private readonly ILogger<SandboxRegistry> _log;
+    private readonly object _admission = new();
+    private readonly CancellationTokenSource _shutdown = new();
+    private Task _reaper = Task.CompletedTask;
+
+    public SandboxRegistry(ServerOptions options, ILogger<SandboxRegistry> log)
+    {
+        _options = options;
+        _store = new SandboxStore(options.DataDirectory);
+        _log = log;
+    }
+
+    public SandboxLookup Find(string sandboxId) =>
+        !_sandboxes.TryGetValue(sandboxId, out var entry) || entry.Removed ? SandboxLookup.NotFound
+        : entry.Record.State == SandboxState.Running && entry.MachineOrNull is not null ? new SandboxLookup(SandboxLookupStatus.Running, entry)
+        : SandboxLookup.NotRunning;
+
+    public SandboxEntry Get(string sandboxId) =>
+        _sandboxes.TryGetValue(sandboxId, out var entry) && !entry.Removed ? entry
+        : throw new SandboxException(404, $"sandbox \"{sandboxId}\" doesn't exist or you don't have access to it");
+
+    public IReadOnlyList<SandboxEntry> List() =>
+        [.. _sandboxes.Values.Where(e => !e.Removed).OrderBy(e => e.Record.StartedAt).ThenBy(e => e.SandboxId, StringComparer.Ordinal)];
+
+    /// <summary>The image a template names: <c>base</c> is the image named base when built, else the default image.</summary>
+    public static StoredImage OpenTemplate(string templateId)
+    {
+        var store = ImageStore.Default;
+        var name = templateId == "base" && !store.Exists("base") ? "default" : templateId;
+        try
+        {
+            ImageStore.ValidateName(name);
+        }
+        catch (ImageStoreException)
+        {
+            throw new SandboxException(400, $"invalid template id \"{templateId}\"");
+        }
+
+        if (!store.Exists(name))
+        {
+            throw new SandboxException(404, $"template \"{templateId}\" not found");
+        }
+
+        return store.Open(name);
+    }
+
+    public async Task<SandboxEntry> CreateAsync(CreateSandboxSpec spec, CancellationToken cancellationToken)
+    {
+        var image = OpenTemplate(spec.TemplateId);
+        var memory = Machine.ResolveMemory(image, new MachineOptions());
+        var now = DateTimeOffset.UtcNow;
+        var record = new SandboxRecord
+        {
+            SandboxId = NewId(),
+            TemplateId = spec.TemplateId,
+            ImageName = image.Name,
+            MemoryMb = memory,
+            StartedAt = now,
+            EndAt = now + spec.Timeout,
+            Metadata = spec.Metadata,
+            EnvVars = spec.EnvVars,
+            EnvdAccessToken = spec.Secure ? Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24)) : null,
+            AutoPause = spec.AutoPause,
+            AllowInternetAccess = spec.AllowInternetAccess,
+            State = SandboxState.Starting,
+        };
+        var entry = new SandboxEntry(record);
+        Admit(entry);
+        try
+        {
+            var machine = await Machine.StartAsync(image, new MachineOptions { Logger = _log }, cancellationToken);
+            entry.Attach(machine);
+            record.State = SandboxState.Running;
+            _store.Save(record);
+            _log.Created(record.SandboxId, image.Name, (int)machine.StartDuration.TotalMilliseconds);
+            return entry;
+        }
+        catch
+        {
+            entry.Removed = true;
+            _sandboxes.TryRemove(record.SandboxId, out _);
+            throw;
+        }
+    }
+
+    /// <summary>Counts a new or resuming sandbox against the limits, or refuses it with 429.</summary>
+    private void Admit(SandboxEntry entry)
+    {
+        lock (_admission)
+        {
+            var live = _sandboxes.Values.Where(e => !e.Removed).ToList();
+            if (!live.Contains(entry) && live.Count >= _options.MaxSandboxes)
+            {
+                throw new SandboxException(429, $"the limit of {_options.MaxSandboxes} sandboxes is reached");
+            }
+
+            var used = live.Where(e => e != entry && e.Record.State != SandboxState.Paused).Sum(e => e.Record.MemoryMb);
+            if (used + entry.Record.MemoryMb > _options.MemoryBudgetMb)
+            {
+                throw new SandboxException(429, $"the memory budget of {_options.MemoryBudgetMb} MB is used ({used} MB in use, {entry.Record.MemoryMb} MB asked)");
+            }
+
+            entry.Record.State = SandboxState.Starting;
+            _sandboxes[entry.SandboxId] = entry;
+        }
+    }
+
+    public async Task KillAsync(string sandboxId)
+    {
+        var entry = Get(sandboxId);
+        await entry.Gate.WaitAsync();
+        try
+        {
+            if (entry.Removed)
+            {
+                throw new SandboxException(404, $"sandbox \"{sandboxId}\" not found");
+            }
+
+            entry.Removed = true;
+            _sandboxes.TryRemove(sandboxId, out _);
+            if (await entry.DetachAsync() is { } machine)
+            {
+                await machine.DisposeAsync();
+            }
+
+            _store.Delete(sandboxId);
+            entry.Dispose();
+            _log.Changed("killed", sandboxId);
+        }
+        finally
+        {
+            entry.Gate.Release();
+        }
+    }
+
+    public async Task PauseAsync(string sandboxId, CancellationToken cancellationToken)
+    {
+        var entry = Get(sandboxId);
+        await entry.Gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (entry.Removed)
+            {
+                throw new SandboxException(404, $"sandbox \"{sandboxId}\" not found");
+            }
+
+            if (entry.Record.State != SandboxState.Running)
+            {
+                throw new SandboxException(409, $"sandbox \"{sandboxId}\" is already paused");
+            }
+
+            await PauseLockedAsync(entry, cancellationToken);
+        }
+        finally
+        {
+            entry.Gate.Release();
+        }
+    }
+
+    private async Task PauseLockedAsync(SandboxEntry entry, CancellationToken cancellationToken)
+    {
+        var machine = await entry.DetachAsync();
+        if (machine is null)
+        {
+            return;
+        }
+
+        await using (machine)
+        {
+            await machine.SaveStateAsync(_store.StatePath(entry.SandboxId), cancellationToken);
+        }
+
+        var record = entry.Record;
+        record.RemainingSeconds = Math.Max(1, (record.EndAt - DateTimeOffset.UtcNow).TotalSeconds);
+        record.State = SandboxState.Paused;
+        _store.Save(record);
+        _log.Changed("paused", entry.SandboxId);
+    }
+
+    /// <summary>Resumes a paused sandbox (true) or extends a running one (false); the TTL becomes <paramref name="timeout"/>.</summary>
+    public async Task<bool> ConnectAsync(string sandboxId, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var entry = Get(sandboxId);
+        await entry.Gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (entry.Removed)
+            {
+                throw new SandboxException(404, $"sandbox \"{sandboxId}\" not found");
+            }
+
+            var record = entry.Record;
+            if (record.State == SandboxState.Running)
+            {
+                ExtendTo(record, timeout);
+                return false;
+            }
+
+            Admit(entry);
+            try
+            {
+                var image = ImageStore.Default.Open(record.ImageName);
+                var machine = await Machine.StartAsync(image, new MachineOptions { StatePath = _store.StatePath(sandboxId), MemoryMb = record.MemoryMb }, cancellationToken);
+                entry.Attach(machine);
+            }
+            catch
+            {
+                record.State = SandboxState.Paused;
+                throw;
+            }
+
+            record.State = SandboxState.Running;
+            record.RemainingSeconds = null;
+            record.EndAt = DateTimeOffset.UtcNow + timeout;
+            _store.Save(record);
+            // Resumed: the VM lives on in its worker; the snapshot it came from is spent.
+            Directory.Delete(_store.StatePath(sandboxId), recursive: true);
+            _log.Changed("resumed", sandboxId);
+            return true;
+        }
+        finally
+        {
+            entry.Gate.Release();
+        }
+    }
+
+    /// <summary>E2B's set-timeout: the sandbox now ends <paramref name="timeout"/> from now.</summary>
+    public void SetTimeout(string sandboxId, TimeSpan timeout)
+    {
+        var record = Get(sandboxId).Record;
+        if (record.State == SandboxState.Paused)
+        {
+            record.RemainingSeconds = timeout.TotalSeconds;
+        }
+        else
+        {
+            record.EndAt = DateTimeOffset.UtcNow + timeout;
+        }
+
+        _store.Save(record);
+    }
+
+    private void ExtendTo(SandboxRecord record, TimeSpan timeout)
+    {
+        var end = DateTimeOffset.UtcNow + timeout;
+        if (end > record.EndAt)
+        {
+            record.EndAt = end;
+            _store.Save(record);
+        }
+    }
+
+    private static string NewId()
+    {
+        const string alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+        return string.Create(20, 0, (span, _) =>
+        {
+            for (var i = 0; i < span.Length; i++)
+            {
+                span[i] = alphabet[RandomNumberGenerator.GetInt32(alphabet.Length)];
+            }
+        });
+    }
+
+    public void Dispose() => _shutdown.Dispose();
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        foreach (var record in _store.LoadPaused())
+        {
+            _sandboxes[record.SandboxId] = new SandboxEntry(record);
+            _log.Changed("found paused", record.SandboxId);
+        }
+
+        _reaper = ReapAsync(_shutdown.Token);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Once a second: sandboxes past their end are killed (or paused when created with auto-pause).</summary>
+    private async Task ReapAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                foreach (var entry in List().Where(e => e.Record.State == SandboxState.Running && e.Record.EndAt <= DateTimeOffset.UtcNow))
+                {
+                    try
+                    {
+                        if (entry.Record.AutoPause)
+                        {
+                            await PauseAsync(entry.SandboxId, cancellationToken);
+                        }
+                        else
+                        {
+                            await KillAsync(entry.SandboxId);
+                        }
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        _log.ExpiryFailed(entry.SandboxId, e.Message);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _shutdown.CancelAsync();
+        await _reaper;
+        var running = List().Where(e => e.Record.State == SandboxState.Running).ToList();
+        if (running.Count == 0)
+        {
+            return;
+        }
+
+        Console.Error.WriteLine($"sandbox86 serve: pausing {running.Count} running sandbox(es) to disk");
+        using var budget = new CancellationTokenSource(ShutdownBudget);
+        var done = 0;
+        await Task.WhenAll(running.Select(async entry =>
+        {
+            try
+            {
+                await PauseAsync(entry.SandboxId, budget.Token);
+                Console.Error.WriteLine($"sandbox86 serve: paused {entry.SandboxId} ({Interlocked.Increment(ref done)}/{running.Count})");
+            }
+            catch (Exception e)
+            {
+                Console.Error.WriteLine($"sandbox86 serve: could not pause {entry.SandboxId}: {e.Message}");
+                if (entry.MachineOrNull is { } machine)
+                {
+                    await machine.DisposeAsync();
+                }
+            }
+        }));
+    }
+}

@@ -1,0 +1,35 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using Sandbox86.Server.ControlPlane;
+using Sandbox86.Server.Sandboxes;
+
+namespace Sandbox86.Server;
+
+/// <summary>Wires the registry, the control plane and the envd data plane into one app listening on <c>listen</c> (host:port).</summary>
+internal static class ServerHost
+{
+    public static WebApplication Build(ServerOptions options, string listen)
+    {
+        var app = ServerApp.Build([], services =>
+        {
+            services.AddSingleton(options);
+            services.AddSingleton(new ApiKeyCheck(options.ApiKeys));
+            services.AddSingleton<SandboxRegistry>();
+            services.AddSingleton<ISandboxDirectory>(sp => sp.GetRequiredService<SandboxRegistry>());
+            services.AddHostedService(sp => sp.GetRequiredService<SandboxRegistry>());
+            services.AddSingleton<ControlPlaneGuard>();
+            // stdout carries the export lines; logs go to stderr.
+            services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+            services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(90));
+        });
+        app.Urls.Add($"http://{listen}");
+        var guard = app.Services.GetRequiredService<ControlPlaneGuard>();
+        app.Use(guard.InvokeAsync);
+        app.MapControlPlane(options);
+        return app;
+    }
+}

@@ -1,0 +1,20 @@
+namespace Sandbox86.Server;
+
+/// <summary>Settings of one <c>sandbox86 serve</c> process.</summary>
+public sealed record ServerOptions
+{
+    /// <summary>Accepted API keys; empty means any key (only allowed on loopback).</summary>
+    public IReadOnlyList<string> ApiKeys { get; init; } = [];
+
+    /// <summary>Most sandboxes that may exist at once (running or paused running count).</summary>
+    public int MaxSandboxes { get; init; } = 16;
+
+    /// <summary>Sum of guest memory (MB) the running sandboxes may use.</summary>
+    public int MemoryBudgetMb { get; init; } = 4096;
+
+    /// <summary>Where paused states and the sandbox records live.</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary>Largest control-plane request body accepted.</summary>
+    public long MaxRequestBytes { get; init; } = 64 * 1024;
+}
