@@ -10,6 +10,8 @@ status=0
 
 # Set-up (host packages, npm, build) through the same launcher users run.
 ./sandbox86 --version >/dev/null || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+# The unmodified E2B JS SDK (pinned in tests/e2b/package-lock.json) that the server suite drives.
+(cd tests/e2b && npm ci --no-audit --no-fund >/dev/null) || { echo "npm ci (tests/e2b) failed"; echo "0 passed, 1 failed"; exit 1; }
 dotnet build sandbox86.slnx -c Release -nologo -v q -clp:'ErrorsOnly;NoSummary' || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
 
 run_suite() {

@@ -38,6 +38,7 @@ public sealed class SnapshotUnitTests : IDisposable
         using var stop = new CancellationTokenSource();
         var missing = 0;
         var reads = 0;
+        var reading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var reader = Task.Run(() =>
         {
             while (!stop.IsCancellationRequested)
@@ -48,9 +49,12 @@ public sealed class SnapshotUnitTests : IDisposable
                     Interlocked.Increment(ref missing);
                 }
 
-                reads++;
+                Interlocked.Increment(ref reads);
+                reading.TrySetResult();
             }
         });
+        // On a loaded machine the reader may start late: replace only while it is really reading.
+        await reading.Task.WaitAsync(TimeSpan.FromSeconds(30));
         for (var i = 1; i <= 300; i++)
         {
             var work = Unit(image.SnapshotDirectory, "d" + i);
