@@ -316,11 +316,11 @@ public sealed partial class Machine : IAsyncDisposable
 
     /// <summary>
     /// Saves the VM state as a snapshot directory at <paramref name="path"/> (<c>state.zst</c> plus
-    /// <c>meta.json</c> naming the image build it belongs to), published with one rename. Page cache is
-    /// dropped first to shrink it.
+    /// <c>meta.json</c> naming the image build it belongs to), published with one rename: the guest as it
+    /// is, page cache included (a pause or a fork), compressed at a fast zstd level.
     /// </summary>
     public Task<SnapshotInfo> SaveStateAsync(string path, CancellationToken cancellationToken) =>
-        Snapshots.SaveAsync(this, path, cancellationToken);
+        Snapshots.SaveAsync(this, path, prepare: false, Snapshots.PauseCompressionLevel, cancellationToken);
 
     /// <summary>
     /// Saves the VM state as this build's boot snapshot, which later starts restore, under the lock

@@ -19,6 +19,13 @@ internal static class Snapshots
     /// <summary>zstd level: 19 gives ~18 MB for a booted 256 MB guest but takes long; this is the measured compromise.</summary>
     internal const int CompressionLevel = 12;
 
+    /// <summary>
+    /// zstd level for a machine's own state (pause, fork): written once and read once, so speed wins over
+    /// size. The boot snapshot keeps <see cref="CompressionLevel"/>: it is written once and restored by
+    /// every start.
+    /// </summary>
+    internal const int PauseCompressionLevel = 3;
+
     private static readonly TimeSpan BootLockTimeout = TimeSpan.FromMinutes(10);
 
     /// <summary>Run before a snapshot is saved, after the page cache was dropped; failures are ignored.</summary>
@@ -89,7 +96,7 @@ internal static class Snapshots
 
         MachineLog.CreatingBootSnapshot(options.Logger, image.Name, memoryMb);
         await using var machine = await Machine.LaunchAsync(image, memoryMb, null, options, cancellationToken);
-        return new SnapshotRef(path, await SaveAsync(machine, path, cancellationToken));
+        return new SnapshotRef(path, await SaveAsync(machine, path, prepare: true, CompressionLevel, cancellationToken));
     }
 
     /// <summary>
@@ -99,7 +106,7 @@ internal static class Snapshots
     public static async Task<SnapshotInfo> SaveBootSnapshotAsync(Machine machine, MachineOptions options, CancellationToken cancellationToken)
     {
         using var fileLock = await AcquireBootLockAsync(machine.Image, machine.MemoryMb, options, cancellationToken);
-        return await SaveAsync(machine, machine.Image.BootSnapshotPath(machine.MemoryMb), cancellationToken);
+        return await SaveAsync(machine, machine.Image.BootSnapshotPath(machine.MemoryMb), prepare: true, CompressionLevel, cancellationToken);
     }
 
     private static Task<Util.FileLock> AcquireBootLockAsync(StoredImage image, int memoryMb, MachineOptions options, CancellationToken cancellationToken) =>
@@ -173,14 +180,20 @@ internal static class Snapshots
     public static bool DigestMatches(SnapshotInfo info, ReadOnlySpan<byte> compressed) =>
         compressed.Length == info.CompressedBytes && "sha256:" + Convert.ToHexStringLower(SHA256.HashData(compressed)) == info.Digest;
 
-    public static async Task<SnapshotInfo> SaveAsync(Machine machine, string path, CancellationToken cancellationToken)
+    // prepare: for a boot snapshot, drop the guest's page cache and warm the few files every command
+    // needs first. A paused sandbox is saved as it is (its cache is the user's, and the save should be quick).
+    public static async Task<SnapshotInfo> SaveAsync(Machine machine, string path, bool prepare, int compressionLevel, CancellationToken cancellationToken)
     {
-        // Dropping the page cache before saving shrinks the state by tens of MB (DESIGN.md).
-        await machine.Agent.ExecAsync(new ExecRequest { Shell = "sync; echo 3 > /proc/sys/vm/drop_caches", Timeout = TimeSpan.FromSeconds(30) }, cancellationToken);
-        // ...then bring back what nearly every command needs (the dynamic loader, libc, the shell and
-        // python3 when the image has it): a restored guest would otherwise fetch and inflate them over
-        // 9p on its first exec, which measured 0.3-0.5 s of the first command's start.
-        await machine.Agent.ExecAsync(new ExecRequest { Shell = WarmUpScript, Timeout = TimeSpan.FromSeconds(60) }, cancellationToken);
+        if (prepare)
+        {
+            // Dropping the page cache before saving shrinks the state by tens of MB (DESIGN.md).
+            await machine.Agent.ExecAsync(new ExecRequest { Shell = "sync; echo 3 > /proc/sys/vm/drop_caches", Timeout = TimeSpan.FromSeconds(30) }, cancellationToken);
+            // ...then bring back what nearly every command needs (the dynamic loader, libc, the shell and
+            // python3 when the image has it): a restored guest would otherwise fetch and inflate them over
+            // 9p on its first exec, which measured 0.3-0.5 s of the first command's start.
+            await machine.Agent.ExecAsync(new ExecRequest { Shell = WarmUpScript, Timeout = TimeSpan.FromSeconds(60) }, cancellationToken);
+        }
+
         path = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
         var parent = Path.GetDirectoryName(path)!;
         Directory.CreateDirectory(parent);
@@ -194,7 +207,7 @@ internal static class Snapshots
             await using (var input = File.OpenRead(raw))
             await using (var output = new FileStream(compressed, FileMode.CreateNew, FileAccess.Write))
             {
-                await Task.Run(() => Zstd.CompressStream(input, output, CompressionLevel, input.Length), cancellationToken);
+                await Task.Run(() => Zstd.CompressStream(input, output, compressionLevel, input.Length), cancellationToken);
                 output.Flush(flushToDisk: true);
             }
 
