@@ -32,8 +32,11 @@ public sealed partial class Machine : IAsyncDisposable
         Restored = restored;
     }
 
+    /// <summary>The image build the machine runs (leased, so a rebuild never changes it underneath).</summary>
     public StoredImage Image { get; }
+    /// <summary>Guest RAM in MiB.</summary>
     public int MemoryMb { get; }
+    /// <summary>The connection to the guest agent: exec, files and signals go through it.</summary>
     public AgentClient Agent { get; }
 
     /// <summary>True when the machine came from a saved state rather than a cold boot.</summary>
@@ -51,6 +54,7 @@ public sealed partial class Machine : IAsyncDisposable
     /// <summary>Completes when the worker is gone, with the reason.</summary>
     public Task<WorkerException> Exited => _worker.Exited;
 
+    /// <summary>The last output on the guest's serial console (ttyS0), for error messages.</summary>
     public string SerialConsoleTail => _worker.Channels.SerialTail.ToString();
 
     /// <summary>Bytes to the guest's ttyS0 (interactive console).</summary>
@@ -331,6 +335,7 @@ public sealed partial class Machine : IAsyncDisposable
 
     internal Task<long> SaveRawStateAsync(string path, CancellationToken cancellationToken) => _worker.SaveStateAsync(path, cancellationToken);
 
+    /// <summary>Stops the VM and its worker process and releases the image build.</summary>
     public async ValueTask DisposeAsync()
     {
         if (_watchdog is not null)

@@ -25,7 +25,9 @@ public sealed class MachineNetwork : IAsyncDisposable
         _ownsNetwork = ownsNetwork;
     }
 
+    /// <summary>The userspace network the NIC is plugged into (shared when the caller supplied one).</summary>
     public VirtualNetwork Network { get; }
+    /// <summary>The machine's port on that network.</summary>
     public INetworkPort Port { get; }
 
     /// <summary>The guest's address on its network.</summary>
@@ -91,6 +93,7 @@ public sealed class MachineNetwork : IAsyncDisposable
         }
     }
 
+    /// <summary>Unplugs the NIC and closes the port, and the network too when this object created it.</summary>
     public async ValueTask DisposeAsync()
     {
         _machine.NetReceived -= _onFrame;

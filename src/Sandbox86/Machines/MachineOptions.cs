@@ -45,6 +45,8 @@ public sealed record MachineOptions
     /// </summary>
     internal Func<CancellationToken, Task<Worker.IWorkerConnection>>? WorkerFactory { get; init; }
 
+    /// <summary>The smallest guest RAM in MiB v86 accepts; a machine needs the initrd's size on top.</summary>
     public const int MinMemoryMb = 64;
+    /// <summary>The largest guest RAM in MiB a machine may ask for.</summary>
     public const int MaxMemoryMb = 2048;
 }

@@ -10,6 +10,7 @@ namespace Sandbox86.Sandboxes;
 /// </summary>
 public static class ContainerSemantics
 {
+    /// <summary>The exec that <c>docker run</c> would start for <paramref name="spec"/> in <paramref name="image"/>.</summary>
     public static ExecRequest ToExecRequest(StoredImage image, RunSpec spec) => ToExecRequest(image.Name, image.Manifest.Config, spec);
 
     internal static ExecRequest ToExecRequest(string imageName, ImageRunConfig? config, RunSpec spec)

@@ -21,6 +21,7 @@ public static class GuestFiles
         RequireAbsoluteGuestPath(copy);
     }
 
+    /// <summary>Copies a host file or directory tree into the guest at <c>copy.GuestPath</c>, keeping permission bits.</summary>
     public static async Task CopyInAsync(AgentClient agent, FileCopy copy, CancellationToken cancellationToken)
     {
         ValidateCopyIn(copy);

@@ -27,6 +27,7 @@ public sealed partial class ImageBuilder
         _archive = new DebianArchive(Util.SandboxPaths.Cache);
     }
 
+    /// <summary>Builds the image into a fresh build directory and points its name at it; the previous build stays until no machine uses it.</summary>
     public async Task<StoredImage> BuildAsync(ImageBuildOptions options, CancellationToken cancellationToken)
     {
         ImageStore.ValidateName(options.Name);

@@ -7,8 +7,10 @@ namespace Sandbox86.Images.Build;
 /// </summary>
 public static class WellKnownImages
 {
+    /// <summary>The image a run uses when none is named: minbase plus bash, python3, busybox and sudo.</summary>
     public const string Default = "default";
 
+    /// <summary>The agent image: the default image plus nodejs, npm, git, curl and ca-certificates.</summary>
     public const string Base = "base";
 
     /// <summary>What <c>base</c> adds to the default image.</summary>

@@ -13,20 +13,25 @@ public sealed partial class ImageStore
 {
     internal const string BuildsDirectoryName = ".builds";
 
+    /// <summary>A store rooted at <paramref name="root"/> (created on the first build).</summary>
     public ImageStore(string root)
     {
         Root = Path.GetFullPath(root);
     }
 
+    /// <summary>The store under <c>$SANDBOX86_HOME/images</c> (default <c>~/.cache/sandbox86/images</c>).</summary>
     public static ImageStore Default => new(Util.SandboxPaths.Images);
 
+    /// <summary>The store's directory, as a full path.</summary>
     public string Root { get; }
 
     /// <summary>Where the builds live: <c>Root/.builds</c>.</summary>
     public string BuildsRoot => Path.Combine(Root, BuildsDirectoryName);
 
-    public string LockPath(string name) => Path.Combine(Root, $".{name}.lock");
+    /// <summary>The lock file that serialises builds, removal and migration of <paramref name="name"/>.</summary>
+    internal string LockPath(string name) => Path.Combine(Root, $".{name}.lock");
 
+    /// <summary>Throws <see cref="ImageStoreException"/> unless <paramref name="name"/> is 1-64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit.</summary>
     public static void ValidateName(string name)
     {
         if (!NamePattern().IsMatch(name))
@@ -44,6 +49,7 @@ public sealed partial class ImageStore
             : null;
     }
 
+    /// <summary>True when an image of that name has been built.</summary>
     public bool Exists(string name) => File.Exists(Path.Combine(Root, name, "image.json"));
 
     /// <summary>Resolves a name to its current build (migrating an old-layout image directory first).</summary>
@@ -67,6 +73,7 @@ public sealed partial class ImageStore
         return StoredImage.Load(pointer);
     }
 
+    /// <summary>Every image that opens cleanly, skipping broken ones.</summary>
     public IReadOnlyList<StoredImage> List()
     {
         var images = new List<StoredImage>();
@@ -296,7 +303,8 @@ public sealed partial class ImageStore
         }
     }
 
-    public static void TryDeleteDirectory(string path)
+    /// <summary>Deletes a directory tree, ignoring failures (best-effort cleanup of scratch and dead builds).</summary>
+    internal static void TryDeleteDirectory(string path)
     {
         try
         {

@@ -8,19 +8,28 @@ namespace Sandbox86.Images.Store;
 /// </summary>
 public sealed class StoredImage
 {
+    /// <summary>Wraps an already-read manifest and the build directory it belongs to; <see cref="Load"/> reads one from disk.</summary>
     public StoredImage(string directory, ImageManifest manifest)
     {
         Directory = directory;
         Manifest = manifest;
     }
 
+    /// <summary>The build directory every other path here is inside.</summary>
     public string Directory { get; }
+    /// <summary>The parsed <c>image.json</c>.</summary>
     public ImageManifest Manifest { get; }
+    /// <summary>The image's name in the store.</summary>
     public string Name => Manifest.Name;
+    /// <summary>Full path of the kernel the machine boots.</summary>
     public string KernelPath => Path.Combine(Directory, Manifest.Kernel);
+    /// <summary>Full path of the initial ramdisk.</summary>
     public string InitrdPath => Path.Combine(Directory, Manifest.Initrd);
+    /// <summary>Full path of v86's filesystem index.</summary>
     public string FsIndexPath => Path.Combine(Directory, Manifest.FsIndex);
+    /// <summary>Full path of the directory of file contents v86 loads on demand.</summary>
     public string ChunkDirectory => Path.Combine(Directory, Manifest.ChunkDir);
+    /// <summary>Full path of the directory that holds this build's saved VM states.</summary>
     public string SnapshotDirectory => Path.Combine(Directory, "snapshots");
 
     /// <summary>The file holding the zstd v86 state inside a snapshot directory.</summary>
@@ -38,6 +47,7 @@ public sealed class StoredImage
     /// <summary>The lock every writer of <see cref="BootSnapshotPath"/> holds (first-run creation, <c>boot --save</c>, discard).</summary>
     public string BootSnapshotLockPath(int memoryMb) => Path.Combine(SnapshotDirectory, $".boot-{memoryMb}m.lock");
 
+    /// <summary>Reads the image in <paramref name="directory"/> (a build directory or a name symlink); throws <see cref="ImageStoreException"/> when its manifest is missing, unreadable or of another format.</summary>
     public static StoredImage Load(string directory)
     {
         directory = ResolveBuildDirectory(directory);
