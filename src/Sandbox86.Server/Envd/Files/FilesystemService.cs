@@ -48,8 +48,15 @@ internal static class FilesystemService
                     throw new ConnectException("already_exists", $"'{path}' already exists");
                 }
 
-                await Guard(async () => { await call.Agent.MkdirAsync(path, 493, true, cancellationToken).ConfigureAwait(false); return 0; }, path).ConfigureAwait(false);
-                await Chown(call, path, cancellationToken).ConfigureAwait(false);
+                if (call.User == "root")
+                {
+                    await Guard(async () => { await call.Agent.MkdirAsync(path, 493, true, cancellationToken).ConfigureAwait(false); return 0; }, path).ConfigureAwait(false);
+                }
+                else
+                {
+                    await MakeDirectoriesAsUserAsync(call, path, cancellationToken).ConfigureAwait(false);
+                }
+
                 var info = await call.Agent.StatAsync(path, cancellationToken).ConfigureAwait(false);
                 await ConnectWire.WriteUnaryAsync(context.Response, new MakeDirResponse { Entry = EntryInfos.From(info, path) }, cancellationToken).ConfigureAwait(false);
                 break;
@@ -154,6 +161,19 @@ internal static class FilesystemService
         {
             // Deadline or sandbox stopping: end the stream cleanly.
             await ConnectWire.WriteEndAsync(context.Response, null, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// <c>mkdir -p</c> as the calling user, as envd (which runs as that user) does: the directories it
+    /// creates are the user's, and the guest's own permission checks apply (a user cannot create under /root).
+    /// </summary>
+    public static async Task MakeDirectoriesAsUserAsync(EnvdCall call, string path, CancellationToken cancellationToken)
+    {
+        var result = await call.Agent.ExecAsync(new ExecRequest { Argv = ["mkdir", "-p", "--", path], User = call.User, OutputCap = 4096 }, cancellationToken).ConfigureAwait(false);
+        if (result.ExitCode != 0)
+        {
+            throw new ConnectException("permission_denied", $"cannot create '{path}' as {call.User}: {result.StderrText.Trim()}");
         }
     }
 
