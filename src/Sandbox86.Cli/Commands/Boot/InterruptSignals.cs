@@ -3,8 +3,8 @@ using System.Runtime.InteropServices;
 namespace Sandbox86.Cli.Commands.Boot;
 
 /// <summary>
-/// SIGINT (Ctrl+C) and SIGTERM for <c>boot</c>, in two phases: while the VM runs a signal cancels
-/// <see cref="Running"/>; once <see cref="BeginSave"/> was called, the next one cancels the save.
+/// SIGINT (Ctrl+C) and SIGTERM for <c>boot</c>, in two phases: the first signal while the VM runs cancels
+/// <see cref="Running"/>; any later one, or any once <see cref="BeginSave"/> was called, cancels the save.
 /// System.CommandLine's own handler cannot do this: it gives an action two seconds after the first signal
 /// and then ends the process with 130, and a boot snapshot takes longer than that to save.
 /// </summary>
@@ -15,6 +15,7 @@ internal sealed class InterruptSignals : IDisposable
     private readonly PosixSignalRegistration _sigint;
     private readonly PosixSignalRegistration _sigterm;
     private volatile bool _inSave;
+    private int _signals;
 
     public InterruptSignals()
     {
@@ -51,6 +52,8 @@ internal sealed class InterruptSignals : IDisposable
     {
         // The process stays alive: the command winds down (and saves) on its own.
         context.Cancel = true;
-        (_inSave ? _saving : _running).Cancel();
+        // Counted, so a second signal aborts the save even if it comes before BeginSave is reached.
+        var first = Interlocked.Increment(ref _signals) == 1;
+        (first && !_inSave ? _running : _saving).Cancel();
     }
 }
