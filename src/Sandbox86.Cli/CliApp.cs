@@ -29,10 +29,11 @@ internal static class CliApp
             }
 
             // Our own handler, not System.CommandLine's: it prints a stack trace and exits 1.
-            // serve pauses every sandbox on SIGINT/SIGTERM, which takes longer than System.CommandLine's
-            // default grace before it ends the process; serve bounds that time itself.
+            // serve pauses every sandbox on SIGINT/SIGTERM and boot --save saves a boot snapshot, which
+            // takes longer than System.CommandLine's default grace before it ends the process with 130;
+            // both take the signals themselves and bound that time.
             var invocation = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
-            if (parse.CommandResult.Command.Name == "serve")
+            if (parse.CommandResult.Command.Name is "serve" or "boot")
             {
                 invocation.ProcessTerminationTimeout = null;
             }

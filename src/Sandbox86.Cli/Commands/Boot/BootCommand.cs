@@ -12,7 +12,8 @@ namespace Sandbox86.Cli.Commands.Boot;
 /// <c>sandbox86 boot IMAGE</c>: env86-style interactive use. Attaches the terminal to a login shell
 /// (through the agent, with a PTY) or, with <c>--ttyS0</c>, to the raw serial console. When the shell
 /// ends (Ctrl+D) and <c>--save</c> was given, the VM state becomes the image's boot snapshot, so the next
-/// <c>run</c> starts exactly there.
+/// <c>run</c> starts exactly there. With <c>--no-console</c> the same happens on Ctrl+C (SIGINT or
+/// SIGTERM); a second one during the save aborts it (exit 130).
 /// </summary>
 internal static class BootCommand
 {
@@ -21,6 +22,10 @@ internal static class BootCommand
     private static readonly Option<bool> SerialOption = new("--ttyS0") { Description = "Attach to the raw serial console instead of an agent shell (Ctrl+] or EOF ends)" };
     private static readonly Option<bool> NoConsoleOption = new("--no-console") { Description = "Attach nothing; run until Ctrl+C" };
     private static readonly Option<string> ShellOption = new("--shell") { Description = "Shell to start", DefaultValueFactory = _ => "/bin/sh" };
+
+    // Bounds a save that a signal led to: it drops the page cache and warms up in the guest (up to 90 s
+    // of agent timeouts), then compresses; a wedged guest must not keep the terminal forever.
+    private static readonly TimeSpan SaveTimeout = TimeSpan.FromMinutes(5);
 
     public static Command Create()
     {
@@ -33,8 +38,12 @@ internal static class BootCommand
         return command;
     }
 
-    private static async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(ParseResult parse, CancellationToken commandToken)
     {
+        // CliApp leaves SIGINT/SIGTERM to us for boot (see InterruptSignals).
+        using var signals = new InterruptSignals();
+        using var running = CancellationTokenSource.CreateLinkedTokenSource(commandToken, signals.Running);
+        var cancellationToken = running.Token;
         var save = parse.GetValue(SaveOption);
         var serial = parse.GetValue(SerialOption);
         var options = MachineFlags.ToOptions(parse) with
@@ -57,9 +66,10 @@ internal static class BootCommand
                 await machine.Exited.WaitAsync(cancellationToken);
                 return CliError.ToolError;
             }
-            catch (OperationCanceledException) when (save)
+            catch (OperationCanceledException) when (save && signals.Interrupted)
             {
-                // Ctrl+C with --save still saves below.
+                // Ctrl+C is how --no-console ends: with --save it saves below and exits 0.
+                Console.Error.WriteLine("sandbox86: stopping; saving the boot snapshot (Ctrl+C again aborts)");
             }
         }
         else if (serial)
@@ -84,7 +94,21 @@ internal static class BootCommand
         if (save)
         {
             // Under the boot-snapshot lock, into the build this machine runs (a rebuild meanwhile keeps its own).
-            var info = await machine.SaveBootSnapshotAsync(options, CancellationToken.None);
+            // Not the running token (a Ctrl+C may have cancelled it): a signal from now on, or the bound, aborts.
+            using var saving = CancellationTokenSource.CreateLinkedTokenSource(signals.BeginSave());
+            saving.CancelAfter(SaveTimeout);
+            SnapshotInfo info;
+            try
+            {
+                info = await machine.SaveBootSnapshotAsync(options, saving.Token);
+            }
+            catch (OperationCanceledException) when (saving.IsCancellationRequested && !signals.SaveAborted)
+            {
+                // A second Ctrl+C stays a cancellation (exit 130); the bound is an error. The old snapshot is
+                // kept either way: a save publishes with one rename.
+                throw new TimeoutException($"saving the boot snapshot took longer than {SaveTimeout.TotalMinutes:0} min");
+            }
+
             Console.Error.WriteLine($"sandbox86: saved the VM state as {image.Name}'s boot snapshot ({info.CompressedBytes / 1048576.0:0.0} MiB)");
         }
 
