@@ -95,8 +95,12 @@ public sealed class FloodTests(ITestOutputHelper output)
         // Exec answered promptly all along (an idle guest: ~100 ms), and the channel itself stayed fast.
         Assert.True(sorted[^1] < TimeSpan.FromSeconds(5), $"slowest exec round trip during the flood: {sorted[^1]}");
         Assert.True(sortedPings[^1] < TimeSpan.FromSeconds(2), $"slowest agent ping during the flood: {sortedPings[^1]}");
-        // Bounded: the worker stays near a restored VM's size; the host grew by far less than the flood's volume.
-        Assert.True(workerPeak < workerBaseline + (200 * MiB), $"worker RSS grew from {workerBaseline / MiB} to {workerPeak / MiB} MiB");
+        // Bounded: the worker never holds more than the guest's own RAM (a restored VM faults it in as the guest
+        // touches it: 154 -> 435 MiB measured on an idle machine, where the flood ran 3x faster) plus Node, v86's
+        // wasm heap beyond guest RAM and JIT caches (a cold-booted 256 MB guest's worker: ~490 MiB, DESIGN.md)
+        // and its bounded queues (1 MiB lossy, 8 MiB agent); the host grew by far less than the flood.
+        var workerBound = (vm.MemoryMb + 256 + 16) * MiB;
+        Assert.True(workerPeak < workerBound, $"worker RSS grew from {workerBaseline / MiB} to {workerPeak / MiB} MiB (bound {workerBound / MiB} MiB for a {vm.MemoryMb} MB guest)");
         Assert.True(hostPeak < hostBaseline + (200 * MiB), $"host working set grew from {hostBaseline / MiB} to {hostPeak / MiB} MiB");
         Assert.True(managedAfter < managedBaseline + (64 * MiB), $"managed heap grew from {managedBaseline / MiB} to {managedAfter / MiB} MiB");
     }
