@@ -16,7 +16,7 @@ if (!OperatingSystem.IsLinux())
 using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(5));
 var assets = RuntimeAssets.Default;
 Console.Error.WriteLine($"runtime assets: {assets.Origin}");
-await HostPrerequisites.EnsureAsync(HostFeatures.Machines, assets, Console.Error.WriteLine, cancel.Token);
+await HostPrerequisites.EnsureAsync(HostFeatures.Machines, assets, logger: null, cancel.Token);
 
 var image = ImageStore.Default.Open(args.Length > 0 ? args[0] : "default");
 await using var machine = await Machine.StartAsync(image, new MachineOptions(), cancel.Token);

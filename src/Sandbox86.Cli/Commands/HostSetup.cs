@@ -1,3 +1,4 @@
+using Sandbox86.Cli.Output;
 using Sandbox86.Images.Build;
 using Sandbox86.Runtime;
 
@@ -11,7 +12,7 @@ namespace Sandbox86.Cli.Commands;
 internal static class HostSetup
 {
     public static Task EnsureAsync(HostFeatures features, CancellationToken cancellationToken) =>
-        HostPrerequisites.EnsureAsync(features, RuntimeAssets.Default, line => Console.Error.WriteLine($"sandbox86 setup: {line}"), cancellationToken);
+        HostPrerequisites.EnsureAsync(features, RuntimeAssets.Default, StderrLogger.Setup, cancellationToken);
 
     /// <summary>What an image build from <paramref name="source"/> needs.</summary>
     public static HostFeatures ForBuild(ImageSourceKind source) =>

@@ -10,6 +10,8 @@ internal sealed class StderrLogger(string prefix, LogLevel minimum) : ILogger
 {
     public static StderrLogger Machine { get; } = new("sandbox86: ", LogLevel.Information);
 
+    public static StderrLogger Setup { get; } = new("sandbox86 setup: ", LogLevel.Information);
+
     public static StderrLogger NetworkDenials { get; } = new("sandbox86: net: ", LogLevel.Debug);
 
     public IDisposable? BeginScope<TState>(TState state)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
 using Sandbox86.Machines;
 
 namespace Sandbox86.Runtime;
@@ -92,7 +93,7 @@ public static class HostPrerequisites
     /// launcher does) and checks again. Throws <see cref="HostPrerequisiteException"/> naming the
     /// <c>apt-get</c> line when something is still missing.
     /// </summary>
-    public static async Task EnsureAsync(HostFeatures features, RuntimeAssets? assets, Action<string>? log, CancellationToken cancellationToken)
+    public static async Task EnsureAsync(HostFeatures features, RuntimeAssets? assets, ILogger? logger, CancellationToken cancellationToken)
     {
         var check = await CheckAsync(features, assets, cancellationToken).ConfigureAwait(false);
         if (check.IsSatisfied)
@@ -102,8 +103,8 @@ public static class HostPrerequisites
 
         if (Environment.IsPrivilegedProcess && check.InstallCommand is not null && check.Unfixable.Count == 0)
         {
-            log?.Invoke($"installing host packages ({string.Join(' ', check.Packages)}) — once");
-            await InstallAsync(check, log, cancellationToken).ConfigureAwait(false);
+            RuntimeLog.Installing(logger, string.Join(' ', check.Packages));
+            await InstallAsync(check, logger, cancellationToken).ConfigureAwait(false);
             check = await CheckAsync(features, assets, cancellationToken).ConfigureAwait(false);
             if (check.IsSatisfied)
             {
@@ -114,24 +115,24 @@ public static class HostPrerequisites
         throw new HostPrerequisiteException(check.Describe()) { Check = check };
     }
 
-    /// <summary>Runs <see cref="HostCheck.InstallCommand"/>'s steps (needs root); apt's output goes to <paramref name="log"/>.</summary>
-    public static async Task InstallAsync(HostCheck check, Action<string>? log, CancellationToken cancellationToken)
+    /// <summary>Runs <see cref="HostCheck.InstallCommand"/>'s steps (needs root); apt's output goes to <paramref name="logger"/>.</summary>
+    public static async Task InstallAsync(HostCheck check, ILogger? logger, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(check);
         if (check.NeedsI386)
         {
-            await RunAsync("dpkg", ["--add-architecture", "i386"], log, mustSucceed: true, cancellationToken).ConfigureAwait(false);
+            await RunAsync("dpkg", ["--add-architecture", "i386"], logger, mustSucceed: true, cancellationToken).ConfigureAwait(false);
         }
 
         // An index that is mid-sync makes 'apt-get update' exit non-zero; the other indexes are still usable.
-        if (!await RunAsync("apt-get", ["update", "-q"], log, mustSucceed: false, cancellationToken).ConfigureAwait(false))
+        if (!await RunAsync("apt-get", ["update", "-q"], logger, mustSucceed: false, cancellationToken).ConfigureAwait(false))
         {
-            log?.Invoke("apt-get update reported errors; continuing");
+            RuntimeLog.AptUpdateFailed(logger);
         }
 
         if (check.Packages.Count > 0)
         {
-            await RunAsync("apt-get", ["install", "-y", "-q", .. check.Packages], log, mustSucceed: true, cancellationToken).ConfigureAwait(false);
+            await RunAsync("apt-get", ["install", "-y", "-q", .. check.Packages], logger, mustSucceed: true, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -216,7 +217,7 @@ public static class HostPrerequisites
         }
     }
 
-    private static async Task<bool> RunAsync(string file, string[] arguments, Action<string>? log, bool mustSucceed, CancellationToken cancellationToken)
+    private static async Task<bool> RunAsync(string file, string[] arguments, ILogger? logger, bool mustSucceed, CancellationToken cancellationToken)
     {
         var psi = new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.Environment["DEBIAN_FRONTEND"] = "noninteractive";
@@ -232,8 +233,8 @@ public static class HostPrerequisites
 
         using (process)
         {
-            process.OutputDataReceived += (_, e) => { if (e.Data is { } line) { log?.Invoke(line); } };
-            process.ErrorDataReceived += (_, e) => { if (e.Data is { } line) { log?.Invoke(line); } };
+            process.OutputDataReceived += (_, e) => { if (e.Data is { } line) { RuntimeLog.AptOutput(logger, line); } };
+            process.ErrorDataReceived += (_, e) => { if (e.Data is { } line) { RuntimeLog.AptOutput(logger, line); } };
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
             await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -8,31 +7,12 @@ internal sealed partial class WorkerProcess
 {
     private async Task ReadLoopAsync()
     {
-        var stdout = _process.StandardOutput.BaseStream;
-        var header = new byte[5];
+        var reader = new WorkerFrameReader(_process.StandardOutput.BaseStream, MaxInboundFrame);
         try
         {
-            while (true)
+            while (await reader.ReadAsync(CancellationToken.None) is { } frame)
             {
-                if (!await ReadExactlyOrEofAsync(stdout, header))
-                {
-                    break;
-                }
-
-                var length = BinaryPrimitives.ReadUInt32LittleEndian(header);
-                if (length < 1 || length > MaxInboundFrame)
-                {
-                    Fail(new WorkerException($"the VM worker sent a bad frame length ({length})"));
-                    return;
-                }
-
-                var payload = new byte[length - 1];
-                if (!await ReadExactlyOrEofAsync(stdout, payload))
-                {
-                    break;
-                }
-
-                await DispatchAsync((WorkerFrameType)header[4], payload);
+                await DispatchAsync(frame.Type, frame.Payload);
                 if (_exited.Task.IsCompleted)
                 {
                     return;
@@ -79,23 +59,6 @@ internal sealed partial class WorkerProcess
     {
         var lines = text.Split('\n');
         return string.Join(" | ", lines.Skip(Math.Max(0, lines.Length - count)).Select(l => l.Trim()));
-    }
-
-    private static async Task<bool> ReadExactlyOrEofAsync(Stream stream, byte[] buffer)
-    {
-        var read = 0;
-        while (read < buffer.Length)
-        {
-            var n = await stream.ReadAsync(buffer.AsMemory(read));
-            if (n == 0)
-            {
-                return false;
-            }
-
-            read += n;
-        }
-
-        return true;
     }
 
     // Only the console ports can make this wait (their backpressure); serial and net never block it.
