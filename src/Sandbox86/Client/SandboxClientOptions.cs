@@ -15,6 +15,9 @@ public sealed record SandboxClientOptions
     /// </summary>
     public HttpClient? HttpClient { get; init; }
 
-    /// <summary>Bound on one control-plane or unary call (creating a sandbox boots a VM); streams are not bounded by it.</summary>
-    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromMinutes(3);
+    /// <summary>
+    /// Bound on one control-plane or unary call; streams are not bounded by it. Generous because a create
+    /// may have to cold-boot the image once (its boot snapshot), which took over 3 minutes on a loaded 2-core host.
+    /// </summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromMinutes(10);
 }
