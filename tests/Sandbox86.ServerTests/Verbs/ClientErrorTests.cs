@@ -64,7 +64,7 @@ public sealed class ClientErrorTests : IAsyncLifetime, IDisposable
         var e = await Assert.ThrowsAsync<SandboxApiException>(() => _client.FindAsync("ghost"));
         Assert.Equal(404, e.StatusCode);
         Assert.Contains("ghost", e.Message, StringComparison.Ordinal);
-        Assert.Contains("metadata=sandbox86.name%253Dghost", _server.Requests[0], StringComparison.Ordinal);
+        Assert.Contains("metadata=sandbox86.name%3Dghost", _server.Requests[0], StringComparison.Ordinal);
     }
 
     [Fact]

@@ -86,10 +86,14 @@ public sealed class VerbParsingTests
                 using var archive = new MemoryStream();
                 await using (var writer = new TarWriter(archive, leaveOpen: true))
                 {
-                    var entry = new PaxTarEntry(type, name) { DataStream = type == TarEntryType.RegularFile ? new MemoryStream("x"u8.ToArray()) : null };
+                    var entry = new PaxTarEntry(type, name);
                     if (link.Length > 0)
                     {
                         entry.LinkName = link;
+                    }
+                    else
+                    {
+                        entry.DataStream = new MemoryStream("x"u8.ToArray());
                     }
 
                     await writer.WriteEntryAsync(entry);
