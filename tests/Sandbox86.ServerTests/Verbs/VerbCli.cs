@@ -50,10 +50,20 @@ internal static class VerbCli
         var readErr = process.StandardError.ReadToEndAsync();
         if (stdin is not null)
         {
-            await process.StandardInput.BaseStream.WriteAsync(stdin);
+            try
+            {
+                await process.StandardInput.BaseStream.WriteAsync(stdin);
+                process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+                // The CLI exited without reading all of it (exec without -i never reads stdin).
+            }
         }
-
-        process.StandardInput.Close();
+        else
+        {
+            process.StandardInput.Close();
+        }
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(5));
         try
         {
