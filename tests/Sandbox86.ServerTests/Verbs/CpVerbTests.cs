@@ -12,7 +12,7 @@ public sealed class CpVerbTests(VerbsFixture fixture, ITestOutputHelper output) 
     [Fact]
     public async Task A_file_goes_in_and_comes_back_out_unchanged()
     {
-        var data = new byte[2 * 1024 * 1024];
+        var data = new byte[1024 * 1024];
         Random.Shared.NextBytes(data);
         var source = Path.Combine(_host.FullName, "blob.bin");
         await File.WriteAllBytesAsync(source, data);
@@ -29,7 +29,7 @@ public sealed class CpVerbTests(VerbsFixture fixture, ITestOutputHelper output) 
         var get = await fixture.RunAsync(["cp", $"{fixture.Id}:/tmp/cp-file.bin", back]);
         Assert.True(get.ExitCode == 0, get.Stderr);
         Assert.Equal(hash, Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(Path.Combine(back, "cp-file.bin")))));
-        output.WriteLine($"cp 2 MiB file: in {put.Elapsed.TotalMilliseconds:0} ms, out {get.Elapsed.TotalMilliseconds:0} ms (CLI start included)");
+        output.WriteLine($"cp 1 MiB file: in {put.Elapsed.TotalMilliseconds:0} ms, out {get.Elapsed.TotalMilliseconds:0} ms (CLI start included)");
     }
 
     [Fact]
@@ -41,7 +41,7 @@ public sealed class CpVerbTests(VerbsFixture fixture, ITestOutputHelper output) 
         for (var i = 0; i < 40; i++)
         {
             var rel = i % 3 == 0 ? $"sub/deeper/f{i}.dat" : i % 3 == 1 ? $"sub/f{i}.dat" : $"f{i}.dat";
-            var bytes = new byte[Random.Shared.Next(0, 64 * 1024)];
+            var bytes = new byte[Random.Shared.Next(0, 16 * 1024)];
             Random.Shared.NextBytes(bytes);
             files[rel] = bytes;
             await File.WriteAllBytesAsync(Path.Combine(tree, rel), bytes);
