@@ -146,6 +146,17 @@ public sealed class ClientErrorTests : IAsyncLifetime, IDisposable
         Assert.Contains("cannot reach the server", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_fork_reply_in_e2bs_shape_gives_each_fork_its_sandbox_or_error()
+    {
+        _server.Answer(201, """[{"sandbox":{"templateID":"base","sandboxID":"f1","clientID":"c","envdVersion":"0.5.7"}},{"error":{"code":429,"message":"over the memory budget"}}]""");
+        var results = await _client.ForkAsync("abc", 2, TimeSpan.FromSeconds(60));
+        Assert.Equal("f1", results[0].Sandbox!.SandboxId);
+        Assert.Equal((null, "over the memory budget"), (results[1].Sandbox, results[1].Error));
+        Assert.Contains("POST /sandboxes/abc/fork", _server.Requests[0], StringComparison.Ordinal);
+        Assert.Contains("{\"count\":2,\"timeout\":60}", _server.Requests[0], StringComparison.Ordinal);
+    }
+
     /// <summary>The GET the client makes once per sandbox to learn its envd access token.</summary>
     private void ScriptSandbox() =>
         _server.Answer(200, """{"templateID":"base","sandboxID":"abc","clientID":"c","state":"running","metadata":{},"envdVersion":"0.5.7"}""");
