@@ -80,6 +80,38 @@ public sealed class ExecVerbTests(VerbsFixture fixture, ITestOutputHelper output
     }
 
     [Fact]
+    public async Task Ctrl_c_sends_the_command_sigterm_and_exits_130()
+    {
+        // Through a shim that restores SIGINT's default: a test run started in the background ignores it.
+        var psi = new System.Diagnostics.ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { "-c", "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp('dotnet', ['dotnet'] + sys.argv[1:])", VerbCli.Dll, "exec", fixture.Name, "--", "sh", "-c", "trap 'echo got-term; exit 5' TERM; echo started; sleep 100 & wait" })
+        {
+            psi.ArgumentList.Add(arg);
+        }
+
+        foreach (var (key, value) in fixture.Environment)
+        {
+            psi.Environment[key] = value;
+        }
+
+        using var cli = System.Diagnostics.Process.Start(psi)!;
+        var stderr = cli.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        Assert.Equal("started", await cli.StandardOutput.ReadLineAsync(cts.Token));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", cli.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync(cts.Token);
+        }
+
+        var rest = await cli.StandardOutput.ReadToEndAsync(cts.Token);
+        await cli.WaitForExitAsync(cts.Token);
+        output.WriteLine($"Ctrl+C to exit: {clock.ElapsedMilliseconds} ms");
+        Assert.Equal("got-term\n", rest);
+        Assert.True(cli.ExitCode == 130, $"exit {cli.ExitCode}: {await stderr}");
+    }
+
+    [Fact]
     public async Task The_sandbox_is_found_by_id_as_well_as_by_name()
     {
         var r = await fixture.RunAsync(["exec", fixture.Id, "--", "echo", "by-id"]);

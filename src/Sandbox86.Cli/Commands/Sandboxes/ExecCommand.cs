@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using Sandbox86.Cli.Commands.Run;
 using Sandbox86.Cli.Output;
 using Sandbox86.Client;
@@ -52,6 +53,19 @@ internal static class ExecCommand
         };
     }
 
+    private static async Task ResizeAsync(SandboxProcess process)
+    {
+        try
+        {
+            var size = TerminalMode.CurrentSize();
+            await process.ResizeAsync(size.Rows, size.Columns, CancellationToken.None);
+        }
+        catch (SandboxApiException)
+        {
+            // The command may have ended; a lost resize is harmless.
+        }
+    }
+
     private static async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
     {
         var tty = parse.GetValue(TtyOption);
@@ -75,6 +89,8 @@ internal static class ExecCommand
         await using (process)
         {
             using var terminal = tty ? TerminalMode.EnterRaw() : null;
+            // The guest's terminal follows ours when the window is resized.
+            using var resize = tty ? PosixSignalRegistration.Create(PosixSignal.SIGWINCH, context => _ = ResizeAsync(process)) : null;
             return await ExecSession.RunAsync(process, interactive || tty, cancellationToken);
         }
     }
