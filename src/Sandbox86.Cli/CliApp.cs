@@ -3,6 +3,7 @@ using Sandbox86.Cli.Commands.Boot;
 using Sandbox86.Cli.Commands.Images;
 using Sandbox86.Cli.Commands.Network;
 using Sandbox86.Cli.Commands.Run;
+using Sandbox86.Cli.Commands.Sandboxes;
 using Sandbox86.Cli.Output;
 using Sandbox86.Cli.Commands.Serve;
 
@@ -15,7 +16,7 @@ internal static class CliApp
     {
         try
         {
-            var parse = Create().Parse(args);
+            var parse = Create().Parse(ExecCommandLine.Normalize(args));
             CliError.Debug = parse.GetValue(CliError.DebugOption) || Environment.GetEnvironmentVariable("SANDBOX86_DEBUG") is "1" or "true";
             if (parse.Errors.Count > 0)
             {
@@ -73,5 +74,9 @@ internal static class CliApp
         yield return BootCommand.Create();
         yield return RelayCommand.Create();
         yield return ServeCommand.Create();
+        foreach (var verb in SandboxCommands.CreateAll())
+        {
+            yield return verb;
+        }
     }
 }

@@ -30,6 +30,7 @@ internal static class ServerHost
         var guard = app.Services.GetRequiredService<ControlPlaneGuard>();
         app.Use(guard.InvokeAsync);
         app.MapControlPlane(options);
+        app.MapSandboxLogs();
         return app;
     }
 }

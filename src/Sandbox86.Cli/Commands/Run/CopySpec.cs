@@ -17,8 +17,8 @@ internal sealed record CopySpec(string From, string To)
     }
 
     /// <summary>HOST:GUEST as the library's copy.</summary>
-    public Sandboxes.FileCopy AsCopyIn() => new(From, To);
+    public Sandbox86.Sandboxes.FileCopy AsCopyIn() => new(From, To);
 
     /// <summary>GUEST:HOST as the library's copy.</summary>
-    public Sandboxes.FileCopy AsCopyOut() => new(To, From);
+    public Sandbox86.Sandboxes.FileCopy AsCopyOut() => new(To, From);
 }
