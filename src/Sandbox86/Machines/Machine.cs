@@ -152,15 +152,17 @@ public sealed partial class Machine : IAsyncDisposable
             Util.PhaseTrace.Mark("snapshot checked");
             if (state is not null)
             {
+                var worker = earlyWorker;
+                earlyWorker = null;
                 try
                 {
-                    var worker = earlyWorker;
-                    earlyWorker = null;
                     var restored = await LaunchAsync(image, memory, state, options, cancellationToken, worker);
                     restored.StartDuration = clock.Elapsed;
                     return restored;
                 }
-                catch (Exception e) when (options.StatePath is null && e is MachineException or WorkerException or Guest.AgentException)
+                // A worker that never became ready (Node or v86 missing, a broken install) says nothing
+                // about the snapshot: only a restore that a running worker attempted may discard it.
+                catch (Exception e) when (options.StatePath is null && !worker.IsFaulted && e is MachineException or WorkerException or Guest.AgentException)
                 {
                     MachineLog.RestoreFailed(options.Logger, e.Message);
                     await Snapshots.DiscardIfUnchangedAsync(image, memory, state, cancellationToken);

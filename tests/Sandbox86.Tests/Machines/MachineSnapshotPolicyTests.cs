@@ -110,6 +110,23 @@ public sealed class MachineSnapshotPolicyTests : IDisposable
     }
 
     [Fact]
+    public async Task A_worker_that_cannot_start_fails_the_start_and_keeps_the_boot_snapshot()
+    {
+        await MakeBootSnapshotAsync();
+        var digest = File.ReadAllText(Meta);
+        var options = Options(new ScriptedWorkers()) with
+        {
+            WorkerFactory = _ => Task.FromException<Sandbox86.Machines.Worker.IWorkerConnection>(
+                new Sandbox86.Machines.Worker.WorkerException("the VM worker exited (code 1): Cannot find package 'v86'")),
+        };
+
+        var error = await Assert.ThrowsAsync<Sandbox86.Machines.Worker.WorkerException>(() => StartAsync(_image, options));
+        Assert.Contains("Cannot find package 'v86'", error.Message, StringComparison.Ordinal);
+        Assert.True(File.Exists(State), "a broken install must not delete a valid snapshot");
+        Assert.Equal(digest, File.ReadAllText(Meta));
+    }
+
+    [Fact]
     public async Task A_state_whose_bytes_do_not_match_its_digest_is_never_handed_to_v86_and_is_replaced_by_a_cold_boot()
     {
         await MakeBootSnapshotAsync();
