@@ -71,6 +71,7 @@ function frameOf(type, payload, prefix) {
 // lossy: serial and net frames, which may be dropped while the queue is over LOSSY_QUEUE_BYTES.
 function writeFrame(type, payload, lossy = false, prefix = undefined) {
     if (stdoutEnded) { return; }
+    noteActivity();
     if (!outBlocked) {
         if (!process.stdout.write(frameOf(type, payload, prefix))) { outBlocked = true; }
         return;
@@ -211,12 +212,50 @@ function start(cfg) {
                 await emulator.restore_state(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
             }
             const t2 = performance.now();
+            scheduleIdleWakes(emulator, cfg.idleTimerMs);
             emulator.run();
             sendEvent({ ev: "started", restored: !!state, constructMs: Math.round(t1 - t0), waitedMs: Math.round(t1b - t1), restoreMs: Math.round(t2 - t1b) });
         } catch (e) {
             sendEvent({ ev: "error", op: "start", message: String(e && e.message || e) });
         }
     });
+}
+
+// Idle wake-ups (measured in DESIGN-idle.md). When the guest halts (HLT), v86's main loop returns the
+// time to the next timer event and v86 waits with setTimeout, or with setImmediate when that is under
+// 1 ms. Node's setTimeout wakes up to 1 ms early, so every timer interrupt ended in ~1 ms of setImmediate
+// spinning (40,000 wake-ups a second) and Debian's i386 kernel (CONFIG_HZ_PERIODIC, HZ=250: the tick
+// is never stopped) asks for one every 4 ms: 24% of a core for a guest doing nothing. Two changes, both
+// on the value main_loop returns while the CPU is halted (a device interrupt still wakes the CPU at once
+// through v86's stop_idling, which starts a new tick and makes the pending wait stale):
+//  - a halted CPU sleeps at least 1 ms (setTimeout), never spins: a timer interrupt may come <1 ms late;
+//  - once the guest has been quiet for IDLE_GRACE_MS (no frame in or out, never busy for a whole slice),
+//    it sleeps at least idleTimerMs, so timer interrupts are coalesced. The kernel runs its tick on
+//    high-resolution oneshot timers with the TSC as clocksource, so one late interrupt catches up every
+//    missed jiffy (tick_do_update_jiffies64) and the guest's clock stays exact; only guest timers fire
+//    up to idleTimerMs late while nothing else happens.
+const IDLE_GRACE_MS = 100;
+const DEFAULT_IDLE_TIMER_MS = 50;
+let lastActivity = 0;
+function noteActivity() { lastActivity = performance.now(); }
+
+function scheduleIdleWakes(emu, configured) {
+    const cpu = emu.v86 && emu.v86.cpu;
+    const halted = cpu && cpu.in_hlt;
+    if (!cpu || typeof cpu.main_loop !== "function" || !halted || typeof halted[0] !== "number") { return; }
+    const idleMs = Number.isFinite(configured) && configured >= 0 ? configured : DEFAULT_IDLE_TIMER_MS;
+    const mainLoop = cpu.main_loop;
+    noteActivity();
+    cpu.main_loop = function () {
+        const t = mainLoop.call(this);
+        if (!halted[0]) {
+            // A whole slice without halting: the guest is busy.
+            if (t === 0) { noteActivity(); }
+            return t;
+        }
+        if (idleMs > 0 && t < idleMs && performance.now() - lastActivity >= IDLE_GRACE_MS) { return idleMs; }
+        return Math.max(1, Math.ceil(t));
+    };
 }
 
 // v86's restore zeroes all guest RAM before unpacking the saved pages: 175 ms for 256 MB, measured.
@@ -283,6 +322,7 @@ function sendToConsole(payload) {
 }
 
 function onFrame(type, payload) {
+    noteActivity();
     switch (type) {
         case FRAME_CONTROL: onControl(JSON.parse(payload.toString("utf8"))); break;
         case FRAME_SERIAL: if (emulator) { emulator.serial_send_bytes(0, new Uint8Array(payload)); } break;
