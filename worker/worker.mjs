@@ -197,7 +197,10 @@ function start(cfg) {
     emulator = new V86(options);
     emulator.add_listener("serial0-output-byte", onSerialByte);
     for (const port of consolePorts) {
-        emulator.add_listener("virtio-console" + port + "-output-bytes", (bytes) => writeFrame(FRAME_CONSOLE, bytes, false, port));
+        emulator.add_listener("virtio-console" + port + "-output-bytes", (bytes) => {
+            agentSpoke = true;
+            writeFrame(FRAME_CONSOLE, bytes, false, port);
+        });
     }
     // ne2k and virtio-net may reuse their buffer after the event: frameOf copies it at once.
     emulator.add_listener("net0-send", (frame) => writeFrame(FRAME_NET, frame, true));
@@ -212,6 +215,7 @@ function start(cfg) {
                 await emulator.restore_state(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
             }
             const t2 = performance.now();
+            agentSpoke = !!state;
             scheduleIdleWakes(emulator, cfg.idleTimerMs);
             emulator.run();
             sendEvent({ ev: "started", restored: !!state, constructMs: Math.round(t1 - t0), waitedMs: Math.round(t1b - t1), restoreMs: Math.round(t2 - t1b) });
@@ -237,6 +241,9 @@ function start(cfg) {
 const IDLE_GRACE_MS = 100;
 const DEFAULT_IDLE_TIMER_MS = 50;
 let lastActivity = 0;
+// A cold boot waits on many short kernel timers (device probing, msleep): coalescing starts once the
+// guest's agent has spoken (after a restore it has, before the state was saved).
+let agentSpoke = false;
 function noteActivity() { lastActivity = performance.now(); }
 
 function scheduleIdleWakes(emu, configured) {
@@ -253,7 +260,7 @@ function scheduleIdleWakes(emu, configured) {
             if (t === 0) { noteActivity(); }
             return t;
         }
-        if (idleMs > 0 && t < idleMs && performance.now() - lastActivity >= IDLE_GRACE_MS) { return idleMs; }
+        if (idleMs > 0 && t < idleMs && agentSpoke && performance.now() - lastActivity >= IDLE_GRACE_MS) { return idleMs; }
         return Math.max(1, Math.ceil(t));
     };
 }
