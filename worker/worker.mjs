@@ -251,17 +251,39 @@ function scheduleIdleWakes(emu, configured) {
     const halted = cpu && cpu.in_hlt;
     if (!cpu || typeof cpu.main_loop !== "function" || !halted || typeof halted[0] !== "number") { return; }
     const idleMs = Number.isFinite(configured) && configured >= 0 ? configured : DEFAULT_IDLE_TIMER_MS;
+    const main = emu.v86;
     const mainLoop = cpu.main_loop;
+    const raiseIrq = cpu.device_raise_irq;
+    let stretched = false;
     noteActivity();
     cpu.main_loop = function () {
+        stretched = false;
         const t = mainLoop.call(this);
         if (!halted[0]) {
             // A whole slice without halting: the guest is busy.
             if (t === 0) { noteActivity(); }
             return t;
         }
-        if (idleMs > 0 && t < idleMs && agentSpoke && performance.now() - lastActivity >= IDLE_GRACE_MS) { return idleMs; }
+        if (idleMs > 0 && t < idleMs && agentSpoke && performance.now() - lastActivity >= IDLE_GRACE_MS) {
+            stretched = true;
+            return idleMs;
+        }
         return Math.max(1, Math.ceil(t));
+    };
+    if (typeof raiseIrq !== "function" || typeof main.next_tick !== "function") { return; }
+    // A device interrupt (9p reply, NIC, console; not the PIT's 0 nor the RTC's 8) is guest work: timers
+    // are exact again for the grace period, and a stretched wait is cut short at once (v86 wakes a halted
+    // CPU itself too; this makes sure of it).
+    cpu.device_raise_irq = function (irq) {
+        const result = raiseIrq.call(this, irq);
+        if (irq !== 0 && irq !== 8) {
+            noteActivity();
+            if (stretched && main.running && !main.stopping) {
+                stretched = false;
+                main.next_tick(0);
+            }
+        }
+        return result;
     };
 }
 
