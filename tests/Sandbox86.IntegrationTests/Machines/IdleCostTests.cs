@@ -38,8 +38,9 @@ public sealed class IdleCostTests(IdleMachineFixture fixture) : IClassFixture<Id
             CancellationToken.None);
         Assert.Equal(0, result.ExitCode);
         var perSecond = int.Parse(result.StdoutText.Trim(), CultureInfo.InvariantCulture) / 4.0;
-        // Coalesced at 50 ms: ~20 a second (plus the 100 ms after the exec started at full rate).
-        Assert.True(perSecond < 80, $"the idle guest took {perSecond:0} timer interrupts a second (coalesced: ~20; uncoalesced: ~250)");
+        // Coalesced at 50 ms: 35-46 a second measured (each coalesced wake can take two); uncoalesced ~250,
+        // and 87 with 60 processes runnable on 2 cores.
+        Assert.True(perSecond < 70, $"the idle guest took {perSecond:0} timer interrupts a second (coalesced: ~40; uncoalesced: ~250)");
     }
 
     /// <summary>
@@ -57,22 +58,29 @@ public sealed class IdleCostTests(IdleMachineFixture fixture) : IClassFixture<Id
         Assert.True(percent < 12, $"the idle worker used {percent:0.0}% of a core over {window.TotalSeconds:0} s");
     }
 
-    /// <summary>Coalesced timers must not slow the guest's clock: the kernel catches up on the TSC.</summary>
+    /// <summary>
+    /// Coalesced timers must not slow the guest's clock: the kernel catches up on the TSC. Each reading is
+    /// bracketed by host timestamps, so a slow exec on a loaded host widens the bound instead of failing it.
+    /// </summary>
     [Fact]
     public async Task The_guest_clock_keeps_time_while_idle()
     {
-        var first = await GuestSecondsAsync();
-        var clock = Stopwatch.StartNew();
+        var host = Stopwatch.StartNew();
+        var (firstFrom, first, firstTo) = await GuestSecondsAsync(host);
         await Task.Delay(TimeSpan.FromSeconds(3));
-        var second = await GuestSecondsAsync();
-        var drift = (second - first) - clock.Elapsed.TotalSeconds;
-        Assert.True(Math.Abs(drift) < 0.5, $"the guest clock moved {second - first:0.000} s while the host's moved {clock.Elapsed.TotalSeconds:0.000} s");
+        var (secondFrom, second, secondTo) = await GuestSecondsAsync(host);
+        var guest = second - first;
+        const double slack = 0.1;
+        Assert.True(guest >= secondFrom - firstTo - slack && guest <= secondTo - firstFrom + slack,
+            $"the guest clock moved {guest:0.000} s while the host's moved between {secondFrom - firstTo:0.000} and {secondTo - firstFrom:0.000} s");
     }
 
-    private async Task<double> GuestSecondsAsync()
+    private async Task<(double From, double Guest, double To)> GuestSecondsAsync(Stopwatch host)
     {
+        var from = host.Elapsed.TotalSeconds;
         var result = await fixture.Vm.Agent.ExecAsync(ExecRequest.ForArgv("cat", "/proc/uptime"), CancellationToken.None);
-        return double.Parse(result.StdoutText.Split(' ')[0], CultureInfo.InvariantCulture);
+        var to = host.Elapsed.TotalSeconds;
+        return (from, double.Parse(result.StdoutText.Split(' ')[0], CultureInfo.InvariantCulture), to);
     }
 
     private static TimeSpan CpuTime(int pid)
