@@ -254,11 +254,7 @@ public sealed partial class Machine : IAsyncDisposable
         machine.SerialReceived += options.SerialOutput;
         try
         {
-            await worker.StartVmAsync(WorkerStartConfig.For(image, memoryMb) with
-            {
-                RelayUrl = options.RelayUrl,
-                IdleTimerMs = (int)Math.Clamp((options.IdleTimerCoalescing ?? TimeSpan.Zero).TotalMilliseconds, 0, 1000),
-            }, rawState, cancellationToken);
+            await worker.StartVmAsync(WorkerStartConfig.For(image, memoryMb) with { RelayUrl = options.RelayUrl, IdleTimerMs = options.IdleTimerMilliseconds }, rawState, cancellationToken);
             await RawState.DeleteQuietlyAsync(rawState);
 
             Util.PhaseTrace.Mark(state is null ? "vm booting" : "vm restored");

@@ -32,6 +32,9 @@ public sealed record MachineOptions
     /// </summary>
     public TimeSpan? IdleTimerCoalescing { get; init; } = TimeSpan.FromMilliseconds(50);
 
+    /// <summary><see cref="IdleTimerCoalescing"/> as the worker takes it: whole ms, 0 (off) to 1000.</summary>
+    internal int IdleTimerMilliseconds => (int)Math.Clamp((IdleTimerCoalescing ?? TimeSpan.Zero).TotalMilliseconds, 0, 1000);
+
     /// <summary>
     /// Connect the NIC to an external v86 network backend (<c>ws://host:port/</c> relay, or <c>fetch</c>)
     /// instead of sandbox86's own stack.
