@@ -241,8 +241,8 @@ function start(cfg) {
 const IDLE_GRACE_MS = 100;
 const DEFAULT_IDLE_TIMER_MS = 50;
 let lastActivity = 0;
-// A cold boot waits on many short kernel timers (device probing, msleep): coalescing starts once the
-// guest's agent has spoken (after a restore it has, before the state was saved).
+// A cold boot waits on many short kernel timers (device probing, msleep): both changes below start once
+// the guest's agent has spoken (after a restore it has, before the state was saved).
 let agentSpoke = false;
 function noteActivity() { lastActivity = performance.now(); }
 
@@ -264,7 +264,9 @@ function scheduleIdleWakes(emu, configured) {
             if (t === 0) { noteActivity(); }
             return t;
         }
-        if (idleMs > 0 && t < idleMs && agentSpoke && performance.now() - lastActivity >= IDLE_GRACE_MS) {
+        // A cold boot keeps v86's own scheduling: its short driver sleeps would each cost a 1 ms timer.
+        if (!agentSpoke) { return t; }
+        if (idleMs > 0 && t < idleMs && performance.now() - lastActivity >= IDLE_GRACE_MS) {
             stretched = true;
             return idleMs;
         }
