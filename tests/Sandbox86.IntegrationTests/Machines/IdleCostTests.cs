@@ -13,7 +13,9 @@ public sealed class IdleMachineFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Vm = await Machine.StartAsync(DefaultImage.Open(), new MachineOptions(), CancellationToken.None);
+        // No watchdog: its ping every 10 s is host-driven work (a JIT and GC burst in the worker), not the
+        // idle cost these facts are about; the bench reports both.
+        Vm = await Machine.StartAsync(DefaultImage.Open(), new MachineOptions { Watchdog = null }, CancellationToken.None);
         await Vm.Agent.PingAsync(CancellationToken.None);
     }
 
@@ -44,18 +46,19 @@ public sealed class IdleCostTests(IdleMachineFixture fixture) : IClassFixture<Id
     }
 
     /// <summary>
-    /// The worker's CPU time over 10 s. The bound is generous (measured: ~1-3% quiet, up to ~8% with 30
-    /// other processes runnable on 2 cores) and today's fix-less worker fails it clearly (17-25%).
+    /// The worker's CPU time over 10 s, after the restore's own work has settled. The bound is generous
+    /// (measured: 1-5%, at worst ~10% in one 10 s window with ~45 processes runnable on 2 cores) and the
+    /// worker without the fix fails it clearly (17-25%; 20.4% at load 60).
     /// </summary>
     [Fact]
     public async Task An_idle_worker_uses_little_cpu()
     {
-        await Task.Delay(TimeSpan.FromSeconds(1));
+        await Task.Delay(TimeSpan.FromSeconds(3));
         var window = TimeSpan.FromSeconds(10);
         var before = CpuTime(fixture.Vm.WorkerProcessId);
         await Task.Delay(window);
         var percent = (CpuTime(fixture.Vm.WorkerProcessId) - before) / window * 100;
-        Assert.True(percent < 12, $"the idle worker used {percent:0.0}% of a core over {window.TotalSeconds:0} s");
+        Assert.True(percent < 15, $"the idle worker used {percent:0.0}% of a core over {window.TotalSeconds:0} s");
     }
 
     /// <summary>
