@@ -71,6 +71,7 @@ function frameOf(type, payload, prefix) {
 // lossy: serial and net frames, which may be dropped while the queue is over LOSSY_QUEUE_BYTES.
 function writeFrame(type, payload, lossy = false, prefix = undefined) {
     if (stdoutEnded) { return; }
+    noteActivity();
     if (!outBlocked) {
         if (!process.stdout.write(frameOf(type, payload, prefix))) { outBlocked = true; }
         return;
@@ -196,7 +197,10 @@ function start(cfg) {
     emulator = new V86(options);
     emulator.add_listener("serial0-output-byte", onSerialByte);
     for (const port of consolePorts) {
-        emulator.add_listener("virtio-console" + port + "-output-bytes", (bytes) => writeFrame(FRAME_CONSOLE, bytes, false, port));
+        emulator.add_listener("virtio-console" + port + "-output-bytes", (bytes) => {
+            agentSpoke = true;
+            writeFrame(FRAME_CONSOLE, bytes, false, port);
+        });
     }
     // ne2k and virtio-net may reuse their buffer after the event: frameOf copies it at once.
     emulator.add_listener("net0-send", (frame) => writeFrame(FRAME_NET, frame, true));
@@ -211,12 +215,78 @@ function start(cfg) {
                 await emulator.restore_state(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
             }
             const t2 = performance.now();
+            agentSpoke = !!state;
+            scheduleIdleWakes(emulator, cfg.idleTimerMs);
             emulator.run();
             sendEvent({ ev: "started", restored: !!state, constructMs: Math.round(t1 - t0), waitedMs: Math.round(t1b - t1), restoreMs: Math.round(t2 - t1b) });
         } catch (e) {
             sendEvent({ ev: "error", op: "start", message: String(e && e.message || e) });
         }
     });
+}
+
+// Idle wake-ups (measured in DESIGN-idle.md). When the guest halts (HLT), v86's main loop returns the
+// time to the next timer event and v86 waits with setTimeout, or with setImmediate when that is under
+// 1 ms. Node's setTimeout wakes up to 1 ms early, so every timer interrupt ended in ~1 ms of setImmediate
+// spinning (40,000 wake-ups a second) and Debian's i386 kernel (CONFIG_HZ_PERIODIC, HZ=250: the tick
+// is never stopped) asks for one every 4 ms: 24% of a core for a guest doing nothing. Two changes, both
+// on the value main_loop returns while the CPU is halted (a device interrupt still wakes the CPU at once
+// through v86's stop_idling, which starts a new tick and makes the pending wait stale):
+//  - a halted CPU sleeps at least 1 ms (setTimeout), never spins: a timer interrupt may come <1 ms late;
+//  - once the guest has been quiet for IDLE_GRACE_MS (no frame in or out, never busy for a whole slice),
+//    it sleeps at least idleTimerMs, so timer interrupts are coalesced. The kernel runs its tick on
+//    high-resolution oneshot timers with the TSC as clocksource, so one late interrupt catches up every
+//    missed jiffy (tick_do_update_jiffies64) and the guest's clock stays exact; only guest timers fire
+//    up to idleTimerMs late while nothing else happens.
+const IDLE_GRACE_MS = 100;
+const DEFAULT_IDLE_TIMER_MS = 50;
+let lastActivity = 0;
+// A cold boot waits on many short kernel timers (device probing, msleep): both changes below start once
+// the guest's agent has spoken (after a restore it has, before the state was saved).
+let agentSpoke = false;
+function noteActivity() { lastActivity = performance.now(); }
+
+function scheduleIdleWakes(emu, configured) {
+    const cpu = emu.v86 && emu.v86.cpu;
+    const halted = cpu && cpu.in_hlt;
+    if (!cpu || typeof cpu.main_loop !== "function" || !halted || typeof halted[0] !== "number") { return; }
+    const idleMs = Number.isFinite(configured) && configured >= 0 ? configured : DEFAULT_IDLE_TIMER_MS;
+    const main = emu.v86;
+    const mainLoop = cpu.main_loop;
+    const raiseIrq = cpu.device_raise_irq;
+    let stretched = false;
+    noteActivity();
+    cpu.main_loop = function () {
+        stretched = false;
+        const t = mainLoop.call(this);
+        if (!halted[0]) {
+            // A whole slice without halting: the guest is busy.
+            if (t === 0) { noteActivity(); }
+            return t;
+        }
+        // A cold boot keeps v86's own scheduling: its short driver sleeps would each cost a 1 ms timer.
+        if (!agentSpoke) { return t; }
+        if (idleMs > 0 && t < idleMs && performance.now() - lastActivity >= IDLE_GRACE_MS) {
+            stretched = true;
+            return idleMs;
+        }
+        return Math.max(1, Math.ceil(t));
+    };
+    if (typeof raiseIrq !== "function" || typeof main.next_tick !== "function") { return; }
+    // A device interrupt (9p reply, NIC, console; not the PIT's 0 nor the RTC's 8) is guest work: timers
+    // are exact again for the grace period, and a stretched wait is cut short at once (v86 wakes a halted
+    // CPU itself too; this makes sure of it).
+    cpu.device_raise_irq = function (irq) {
+        const result = raiseIrq.call(this, irq);
+        if (irq !== 0 && irq !== 8) {
+            noteActivity();
+            if (stretched && main.running && !main.stopping) {
+                stretched = false;
+                main.next_tick(0);
+            }
+        }
+        return result;
+    };
 }
 
 // v86's restore zeroes all guest RAM before unpacking the saved pages: 175 ms for 256 MB, measured.
@@ -283,6 +353,7 @@ function sendToConsole(payload) {
 }
 
 function onFrame(type, payload) {
+    noteActivity();
     switch (type) {
         case FRAME_CONTROL: onControl(JSON.parse(payload.toString("utf8"))); break;
         case FRAME_SERIAL: if (emulator) { emulator.serial_send_bytes(0, new Uint8Array(payload)); } break;

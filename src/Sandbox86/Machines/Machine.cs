@@ -256,7 +256,7 @@ public sealed partial class Machine : IAsyncDisposable
         machine.SerialReceived += options.SerialOutput;
         try
         {
-            await worker.StartVmAsync(WorkerStartConfig.For(image, memoryMb) with { RelayUrl = options.RelayUrl }, rawState, cancellationToken);
+            await worker.StartVmAsync(WorkerStartConfig.For(image, memoryMb) with { RelayUrl = options.RelayUrl, IdleTimerMs = options.IdleTimerMilliseconds }, rawState, cancellationToken);
             await RawState.DeleteQuietlyAsync(rawState);
 
             Util.PhaseTrace.Mark(state is null ? "vm booting" : "vm restored");

@@ -25,6 +25,12 @@ internal sealed record WorkerStartConfig
     /// </summary>
     [JsonPropertyName("consolePorts")] public IReadOnlyList<int> ConsolePorts { get; init; } = WorkerConsolePorts.Default;
 
+    /// <summary>
+    /// Once the guest is quiet, the shortest wait for its next timer interrupt, in ms (0: never coalesce);
+    /// null means the worker's default. See <see cref="MachineOptions.IdleTimerCoalescing"/>.
+    /// </summary>
+    [JsonPropertyName("idleTimerMs")] public int? IdleTimerMs { get; init; }
+
     /// <summary>Restore a state (sent later by <see cref="WorkerProcess.StartVmAsync"/>) instead of booting.</summary>
     [JsonPropertyName("restore")] public bool Restore { get; init; }
 
