@@ -21,6 +21,7 @@ public sealed partial class Machine : IAsyncDisposable
     private GuestWatchdog? _watchdog;
     private BuildLease? _lease;
     private Task _resync = Task.CompletedTask;
+    private Microsoft.Extensions.Logging.ILogger? _logger;
 
     private Machine(StoredImage image, int memoryMb, IWorkerConnection worker, AgentChannelStream agentStream, AgentClient agent, bool restored)
     {
@@ -292,8 +293,10 @@ public sealed partial class Machine : IAsyncDisposable
                 Util.PhaseTrace.Mark("clock and entropy resync sent");
             }
 
+            machine._logger = options.Logger;
             if (options.Watchdog is { } watchdog)
             {
+                machine._watchdogAllowance = watchdog;
                 machine._watchdog = GuestWatchdog.Start(agent, worker, watchdog);
             }
 

@@ -54,6 +54,34 @@ internal sealed class ScriptedWorker : IWorkerConnection
     public byte[]? RestoredState { get; private set; }
 
     private int _execCount;
+    // Open while the "emulator" runs: a suspended guest answers nothing until it is resumed.
+    private volatile TaskCompletionSource _running = CompletedGate();
+    private int _suspends;
+    private int _resumes;
+
+    private static TaskCompletionSource CompletedGate()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        gate.SetResult();
+        return gate;
+    }
+
+    public bool Suspended => !_running.Task.IsCompleted;
+
+    /// <summary>Closes the gate without a suspend: the guest hangs (the watchdog's case).</summary>
+    public void StopAnswering() => _running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public int Suspends => Volatile.Read(ref _suspends);
+
+    public int Resumes => Volatile.Read(ref _resumes);
+
+    /// <summary>Every SetClock the agent answered (a resume resyncs the clock).</summary>
+    public int ClockSets => Volatile.Read(ref _clockSets);
+
+    /// <summary>Every entropy reseed the agent answered, with its bytes.</summary>
+    public List<byte[]> Reseeds { get; } = [];
+
+    private int _clockSets;
 
     public int ExecCount => Volatile.Read(ref _execCount);
 
@@ -90,6 +118,7 @@ internal sealed class ScriptedWorker : IWorkerConnection
             while (true)
             {
                 var frame = await _agent.ReadFrameAsync(cancellationToken);
+                await _running.Task.WaitAsync(cancellationToken);
                 switch (frame.Type)
                 {
                     case AgentMessageType.HelloRequest:
@@ -99,6 +128,18 @@ internal sealed class ScriptedWorker : IWorkerConnection
                         await _agent.SendAsync(AgentMessageType.Pong, frame.Stream, frame.Payload);
                         break;
                     case AgentMessageType.SetClock or AgentMessageType.Reseed or AgentMessageType.NetConfig:
+                        if (frame.Type == AgentMessageType.SetClock)
+                        {
+                            Interlocked.Increment(ref _clockSets);
+                        }
+                        else if (frame.Type == AgentMessageType.Reseed)
+                        {
+                            lock (Reseeds)
+                            {
+                                Reseeds.Add(frame.Payload.ToArray());
+                            }
+                        }
+
                         await _agent.SendAsync(AgentMessageType.Ok, frame.Stream, ReadOnlyMemory<byte>.Empty);
                         break;
                     case AgentMessageType.Exec:
@@ -142,6 +183,31 @@ internal sealed class ScriptedWorker : IWorkerConnection
     {
         await File.WriteAllBytesAsync(path, _script.RawState, cancellationToken);
         return _script.RawState.Length;
+    }
+
+    public async Task SuspendAsync(CancellationToken cancellationToken)
+    {
+        if (HasExited)
+        {
+            throw await Exited;
+        }
+
+        Interlocked.Increment(ref _suspends);
+        if (_running.Task.IsCompleted)
+        {
+            _running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+    }
+
+    public async Task ResumeAsync(CancellationToken cancellationToken)
+    {
+        if (HasExited)
+        {
+            throw await Exited;
+        }
+
+        Interlocked.Increment(ref _resumes);
+        _running.TrySetResult();
     }
 
     public Task<long> GetRssAsync(CancellationToken cancellationToken) => Task.FromResult(300L << 20);
