@@ -229,8 +229,12 @@ public sealed partial class Machine : IAsyncDisposable
             throw new MachineException($"the build of image '{image.Name}' at {image.Directory} was removed before the machine started");
         }
         // v86 can decompress a zstd state itself, but native libzstd is ~6x faster than its wasm one
-        // (measured: 370 ms of a 256 MB restore); do it while the worker loads.
-        var rawState = state is null ? null : Task.Run(() => RawState.Decompress(state, memoryMb), cancellationToken);
+        // (measured: 370 ms of a 256 MB restore); do it while the worker loads. A warm pool or a fork
+        // hands over one raw state shared by many restores instead (never deleted here).
+        var shared = options.SharedRawState;
+        var restoring = state is not null || shared is not null;
+        var rawState = shared is not null ? Task.FromResult(shared) : state is null ? null : Task.Run(() => RawState.Decompress(state, memoryMb), cancellationToken);
+        var ownedRaw = shared is null ? rawState : null;
         IWorkerConnection worker;
         try
         {
@@ -239,7 +243,7 @@ public sealed partial class Machine : IAsyncDisposable
         catch
         {
             lease.Dispose();
-            await RawState.DeleteQuietlyAsync(rawState);
+            await RawState.DeleteQuietlyAsync(ownedRaw);
             throw;
         }
 
@@ -250,16 +254,16 @@ public sealed partial class Machine : IAsyncDisposable
         var panic = serialTail.Panicked;
         var agentStream = new AgentChannelStream(worker);
         var agent = new AgentClient(agentStream);
-        var machine = new Machine(image, memoryMb, worker, agentStream, agent, state is not null) { _lease = lease };
+        var machine = new Machine(image, memoryMb, worker, agentStream, agent, restoring) { _lease = lease };
         _ = worker.Exited.ContinueWith(_ => lease.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         machine.SerialReceived += options.SerialOutput;
         try
         {
             await worker.StartVmAsync(WorkerStartConfig.For(image, memoryMb) with { RelayUrl = options.RelayUrl }, rawState, cancellationToken);
-            await RawState.DeleteQuietlyAsync(rawState);
+            await RawState.DeleteQuietlyAsync(ownedRaw);
 
-            Util.PhaseTrace.Mark(state is null ? "vm booting" : "vm restored");
-            var timeout = state is null ? options.BootTimeout : options.RestoreTimeout;
+            Util.PhaseTrace.Mark(!restoring ? "vm booting" : "vm restored");
+            var timeout = !restoring ? options.BootTimeout : options.RestoreTimeout;
             using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeoutCts.CancelAfter(timeout);
             try
@@ -268,7 +272,7 @@ public sealed partial class Machine : IAsyncDisposable
                 if (await Task.WhenAny(ready, panic) != ready)
                 {
                     await Task.Delay(300, cancellationToken);
-                    throw new MachineException($"the guest kernel panicked during {(state is null ? "boot" : "restore")}: {LastLine(serialTail.ToString())}");
+                    throw new MachineException($"the guest kernel panicked during {(!restoring ? "boot" : "restore")}: {LastLine(serialTail.ToString())}");
                 }
 
                 await ready;
@@ -276,11 +280,11 @@ public sealed partial class Machine : IAsyncDisposable
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                throw new MachineException($"the guest agent did not answer within {timeout.TotalSeconds:0}s after {(state is null ? "boot" : "restore")}; " +
+                throw new MachineException($"the guest agent did not answer within {timeout.TotalSeconds:0}s after {(!restoring ? "boot" : "restore")}; " +
                     $"last console output: {LastLine(serialTail.ToString())}");
             }
 
-            if (state is not null)
+            if (restoring)
             {
                 // A restored guest wakes with the clock and entropy pool of the moment it was saved.
                 // The agent handles requests in order, so anything the caller sends next runs after
@@ -304,7 +308,7 @@ public sealed partial class Machine : IAsyncDisposable
         }
         catch
         {
-            await RawState.DeleteQuietlyAsync(rawState);
+            await RawState.DeleteQuietlyAsync(ownedRaw);
             await machine.DisposeAsync();
             throw;
         }
