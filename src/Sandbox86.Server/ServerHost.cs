@@ -18,6 +18,8 @@ internal static class ServerHost
         {
             services.AddSingleton(options);
             services.AddSingleton(new ApiKeyCheck(options.ApiKeys));
+            services.AddSingleton<Pool.ServerPool>();
+            services.AddHostedService(sp => sp.GetRequiredService<Pool.ServerPool>());
             services.AddSingleton<SandboxRegistry>();
             services.AddSingleton<ISandboxDirectory>(sp => sp.GetRequiredService<SandboxRegistry>());
             services.AddHostedService(sp => sp.GetRequiredService<SandboxRegistry>());
@@ -30,6 +32,7 @@ internal static class ServerHost
         var guard = app.Services.GetRequiredService<ControlPlaneGuard>();
         app.Use(guard.InvokeAsync);
         app.MapControlPlane(options);
+        Fork.ForkEndpoints.MapFork(app, options);
         return app;
     }
 }

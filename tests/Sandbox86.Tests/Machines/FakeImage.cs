@@ -9,6 +9,20 @@ internal static class FakeImage
     {
         var dir = Path.Combine(root, name + "-" + buildId[..8]);
         Directory.CreateDirectory(dir);
+        Write(dir, name, buildId);
+        return StoredImage.Load(dir);
+    }
+
+    /// <summary>Builds and installs a fake image under <paramref name="name"/> in <paramref name="store"/> (a rebuild when the name exists).</summary>
+    public static StoredImage Install(ImageStore store, string name, string buildId)
+    {
+        var dir = store.CreateBuildDirectory(name);
+        Write(dir, name, buildId);
+        return store.Install(dir, name);
+    }
+
+    private static void Write(string dir, string name, string buildId)
+    {
         File.WriteAllBytes(Path.Combine(dir, "initrd.img"), new byte[1024 * 1024]);
         StoredImage.WriteManifest(dir, new ImageManifest
         {
@@ -24,6 +38,5 @@ internal static class FakeImage
             Stats = new ImageStats { Files = 1 },
             Digests = new Dictionary<string, string>(),
         });
-        return StoredImage.Load(dir);
     }
 }

@@ -83,6 +83,9 @@ internal sealed class ScriptedWorker : IWorkerConnection
 
     private int _clockSets;
 
+    /// <summary>Every network config the agent answered, as its TLV payload.</summary>
+    public List<byte[]> NetConfigs { get; } = [];
+
     public int ExecCount => Volatile.Read(ref _execCount);
 
     public async Task StartVmAsync(WorkerStartConfig config, Task<string>? state, CancellationToken cancellationToken)
@@ -131,6 +134,13 @@ internal sealed class ScriptedWorker : IWorkerConnection
                         if (frame.Type == AgentMessageType.SetClock)
                         {
                             Interlocked.Increment(ref _clockSets);
+                        }
+                        else if (frame.Type == AgentMessageType.NetConfig)
+                        {
+                            lock (NetConfigs)
+                            {
+                                NetConfigs.Add(frame.Payload.ToArray());
+                            }
                         }
                         else if (frame.Type == AgentMessageType.Reseed)
                         {
@@ -254,19 +264,37 @@ internal sealed class ScriptedWorkers
 {
     private readonly Queue<WorkerScript> _scripts;
 
+    private readonly Func<WorkerScript>? _any;
+
     public ScriptedWorkers(params WorkerScript[] scripts)
     {
         _scripts = new Queue<WorkerScript>(scripts);
     }
 
+    /// <summary>As many workers as asked for, each from <paramref name="any"/> (a pool starts an open-ended number).</summary>
+    public ScriptedWorkers(Func<WorkerScript> any)
+    {
+        _scripts = new Queue<WorkerScript>();
+        _any = any;
+    }
+
     public List<ScriptedWorker> Started { get; } = [];
+
+    /// <summary>A copy of <see cref="Started"/>, safe while workers are still being started.</summary>
+    public ScriptedWorker[] Snapshot()
+    {
+        lock (Started)
+        {
+            return [.. Started];
+        }
+    }
 
     public Task<IWorkerConnection> StartAsync(CancellationToken cancellationToken)
     {
         WorkerScript script;
         lock (_scripts)
         {
-            script = _scripts.Count > 0 ? _scripts.Dequeue() : throw new InvalidOperationException("the machine started more workers than the test scripted");
+            script = _scripts.Count > 0 ? _scripts.Dequeue() : _any is not null ? _any() : throw new InvalidOperationException("the machine started more workers than the test scripted");
         }
 
         var worker = new ScriptedWorker(script);

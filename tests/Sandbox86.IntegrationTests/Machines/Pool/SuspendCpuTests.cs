@@ -21,8 +21,10 @@ public sealed class SuspendCpuTests
         var suspended = await CpuShareAsync(vm.WorkerProcessId, TimeSpan.FromSeconds(3));
         await vm.ResumeAsync(CancellationToken.None);
 
-        Assert.True(running > 0.3, $"the busy guest used only {running:P0} of a core while running (the test's premise)");
-        Assert.True(suspended < 0.05, $"the suspended worker used {suspended:P1} of a core (running: {running:P0})");
+        // The host is shared (load averages of 20+ on 2 cores were seen): the running share is whatever the
+        // scheduler gives, so the bound is relative to it as well as absolute.
+        Assert.True(running > 0.08, $"the busy guest used only {running:P0} of a core while running (the test's premise)");
+        Assert.True(suspended < 0.03 && suspended < running / 4, $"the suspended worker used {suspended:P1} of a core (running: {running:P0})");
         var alive = await vm.Agent.ExecAsync(ExecRequest.ForShell("pgrep -c -f 'while :' || ps | grep -c 'while :'"), CancellationToken.None)
             .WaitAsync(TimeSpan.FromSeconds(20));
         Assert.True(int.Parse(alive.StdoutText.Trim(), System.Globalization.CultureInfo.InvariantCulture) >= 1, alive.StdoutText + alive.StderrText);
