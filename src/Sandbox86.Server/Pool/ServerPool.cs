@@ -20,6 +20,7 @@ internal sealed class ServerPool : IWarmPoolBudget, IHostedService, IAsyncDispos
     private readonly WarmPool? _pool;
     private Func<int> _sandboxMemoryMb = () => 0;
     private int _reservedMb;
+    private int _pooledCreates;
 
     public ServerPool(ServerOptions options, ILogger<ServerPool> log)
     {
@@ -42,6 +43,9 @@ internal sealed class ServerPool : IWarmPoolBudget, IHostedService, IAsyncDispos
 
     /// <summary>Guest memory the pool holds now (counted against the budget like a running sandbox's).</summary>
     public int ReservedMemoryMb => Volatile.Read(ref _reservedMb);
+
+    /// <summary>Creates answered with a pooled machine since the server started.</summary>
+    public int PooledCreates => Volatile.Read(ref _pooledCreates);
 
     /// <summary>Ready machines of a lane (tests and the bench wait for a full pool).</summary>
     public int ReadyCount(string imageName, int memoryMb) => _pool?.ReadyCount(imageName, memoryMb) ?? 0;
@@ -88,6 +92,7 @@ internal sealed class ServerPool : IWarmPoolBudget, IHostedService, IAsyncDispos
             try
             {
                 await _pool.WakeAsync(pooled, cancellationToken);
+                Interlocked.Increment(ref _pooledCreates);
                 return pooled;
             }
             catch (Exception e) when (e is MachineException or Machines.Worker.WorkerException or Guest.AgentException)

@@ -14,7 +14,10 @@ public sealed class SuspendCpuTests
         var image = DefaultImage.Open();
         await using var vm = await Machine.StartAsync(image, new MachineOptions(), CancellationToken.None);
         // A spinning guest keeps a running emulator at ~100% of a core, whatever its idle cost is.
-        await vm.Agent.ExecAsync(ExecRequest.ForShell("nohup sh -c 'while :; do :; done' >/dev/null 2>&1 &"), CancellationToken.None);
+        await vm.Agent.ExecAsync(ExecRequest.ForShell(
+            "setsid sh -c 'while :; do :; done' >/dev/null 2>&1 </dev/null & p=$!; " +
+            // The agent kills the command's process group when it ends: wait until the loop has left it.
+            "while [ \"$(cut -d' ' -f6 /proc/$p/stat)\" != \"$p\" ]; do :; done"), CancellationToken.None);
 
         var running = await CpuShareAsync(vm.WorkerProcessId, TimeSpan.FromSeconds(2));
         await vm.SuspendAsync(CancellationToken.None);
@@ -25,7 +28,7 @@ public sealed class SuspendCpuTests
         // scheduler gives, so the bound is relative to it as well as absolute.
         Assert.True(running > 0.08, $"the busy guest used only {running:P0} of a core while running (the test's premise)");
         Assert.True(suspended < 0.03 && suspended < running / 4, $"the suspended worker used {suspended:P1} of a core (running: {running:P0})");
-        var alive = await vm.Agent.ExecAsync(ExecRequest.ForShell("pgrep -c -f 'while :' || ps | grep -c 'while :'"), CancellationToken.None)
+        var alive = await vm.Agent.ExecAsync(ExecRequest.ForShell("for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline 2>/dev/null; echo; done | grep -c '^sh -c while' || true"), CancellationToken.None)
             .WaitAsync(TimeSpan.FromSeconds(20));
         Assert.True(int.Parse(alive.StdoutText.Trim(), System.Globalization.CultureInfo.InvariantCulture) >= 1, alive.StdoutText + alive.StderrText);
     }
