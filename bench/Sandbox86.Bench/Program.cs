@@ -2,12 +2,14 @@ using Sandbox86.Bench;
 using Sandbox86.Bench.Guest;
 using Sandbox86.Bench.Machines;
 using Sandbox86.Bench.Network;
+using Sandbox86.Bench.Pool;
 
 // Benchmarks, not tests: they measure and print medians. Usage:
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- machines [--runs N]
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- guest-network [--runs N]
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- relay-throughput
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- agent-host [--runs N]
+//   dotnet run -c Release --project bench/Sandbox86.Bench -- pool [--runs N] [--pool N] [--fork N]   (needs the CLI built)
 var suite = args.Length > 0 ? args[0] : "help";
 var runs = BenchArgs.Int(args, "--runs", 20);
 switch (suite)
@@ -22,7 +24,9 @@ switch (suite)
         return await RelayThroughput.RunAsync();
     case "agent-host":
         return await AgentHostBench.RunAsync(runs);
+    case "pool":
+        return await PoolBench.RunAsync(runs, BenchArgs.Int(args, "--pool", 2), BenchArgs.Int(args, "--fork", 8));
     default:
-        Console.WriteLine("suites: machines [--runs N] | guest-network [--runs N] | relay-throughput | agent-host [--runs N]");
+        Console.WriteLine("suites: machines [--runs N] | guest-network [--runs N] | relay-throughput | agent-host [--runs N] | pool [--runs N] [--pool N] [--fork N]");
         return suite == "help" ? 0 : 2;
 }

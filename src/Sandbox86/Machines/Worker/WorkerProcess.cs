@@ -166,6 +166,7 @@ internal sealed partial class WorkerProcess : IWorkerConnection
             SerialBytesDropped = Long(reply, "droppedSerialBytes"),
             NetFramesDropped = Long(reply, "droppedNetFrames"),
             GuestPauses = Long(reply, "pauses"),
+            Instructions = Long(reply, "instructions"),
         };
 
         static long Long(JsonObject reply, string name) => reply[name] is JsonValue v && v.TryGetValue<long>(out var n) ? n : 0;
