@@ -133,7 +133,8 @@ internal sealed class PoolLane : IAsyncDisposable
             {
                 break;
             }
-            catch (Exception e) when (e is MachineException or Worker.WorkerException or Guest.AgentException or IOException or ImageStoreException or Images.ImageException)
+            catch (Exception e) when (e is MachineException or Worker.WorkerException or Guest.AgentException or IOException or ImageStoreException
+                or Images.ImageException or UnauthorizedAccessException or InvalidOperationException or OperationCanceledException)
             {
                 // A pool that cannot warm must not spin: back off, and creates fall back to plain restores.
                 failures++;
@@ -206,6 +207,7 @@ internal sealed class PoolLane : IAsyncDisposable
         }
 
         Machine? machine = null;
+        var queued = false;
         try
         {
             // The build the raw state came from (the machine leases it); a rebuild meanwhile is caught by the next check.
@@ -219,7 +221,7 @@ internal sealed class PoolLane : IAsyncDisposable
             lock (_ready)
             {
                 _ready.Enqueue(machine);
-                machine = null;
+                queued = true;
             }
         }
         finally
@@ -229,10 +231,14 @@ internal sealed class PoolLane : IAsyncDisposable
                 _starting--;
             }
 
-            if (machine is not null)
+            // The reservation was taken for this machine: whatever failed (the restore itself included) returns it.
+            if (!queued)
             {
                 Release(_key.MemoryMb);
-                await machine.DisposeAsync();
+                if (machine is not null)
+                {
+                    await machine.DisposeAsync();
+                }
             }
         }
     }

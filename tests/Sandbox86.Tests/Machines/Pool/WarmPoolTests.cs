@@ -164,6 +164,28 @@ public sealed class WarmPoolTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_restore_that_fails_in_the_pool_returns_its_budget_and_leaves_nothing_ready()
+    {
+        // The first worker cold boots for the boot snapshot; every pooled restore after it fails.
+        var started = 0;
+        var failing = new ScriptedWorkers(() => new WorkerScript { FailStart = Interlocked.Increment(ref started) > 1 });
+        var budget = new CountingBudget(limitMb: 10 * Memory);
+        var pool = new WarmPool(_store, new WarmPoolOptions
+        {
+            Size = 2,
+            RefillDelay = TimeSpan.Zero,
+            BuildCheckInterval = TimeSpan.FromMilliseconds(100),
+            Budget = budget,
+            Machine = new MachineOptions { WorkerFactory = failing.StartAsync, Watchdog = null },
+        });
+        _pools.Add(pool);
+        pool.Keep("img", Memory);
+        await EventuallyAsync(() => Volatile.Read(ref started) >= 2, "a pooled restore was tried");
+        await EventuallyAsync(() => budget.UsedMb == 0 && pool.ReservedMemoryMb == 0, "the failed restore's reservation is returned", seconds: 5);
+        Assert.Equal(0, pool.ReadyCount("img", Memory));
+    }
+
+    [Fact]
     public async Task A_rebuilt_image_drains_the_old_builds_machines_and_the_pool_refills_with_the_new_build()
     {
         var pool = Pool(size: 2);
