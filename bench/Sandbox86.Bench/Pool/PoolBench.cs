@@ -42,8 +42,9 @@ internal static class PoolBench
             await KillAsync(http, sandbox.Id);
         }
 
-        Console.WriteLine(Describe("pooled create (POST /sandboxes)", createMs));
-        Console.WriteLine(Describe("pooled create -> first stdout of echo hi", firstStdoutMs));
+        var kind = pool > 0 ? $"pooled create (--pool {pool})" : "create without a pool";
+        Console.WriteLine(Describe($"{kind}: POST /sandboxes", createMs));
+        Console.WriteLine(Describe($"{kind} -> first stdout of echo hi", firstStdoutMs));
 
         var forkMs = new List<double>();
         for (var i = 0; i < Math.Max(1, runs / 5); i++)
