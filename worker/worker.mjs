@@ -3,10 +3,12 @@
 // the frame pipe and v86's bus. Frame: u32 LE length (type byte + payload), u8 type, payload.
 //
 // Types (keep in sync with src/Sandbox86/Machines/Worker/WorkerFrameType.cs):
-//   1 control  host->worker  JSON {op:"start"|"restore"|"save"|"stop"|"stats", ...}
+//   1 control  host->worker  JSON {op:"start"|"restore"|"save"|"suspend"|"resume"|"stop"|"stats", ...}
 //              start with restore:true constructs v86 at once (wasm compile, BIOS, fs index: ~0.3 s)
 //              and then waits for {op:"restore", state:PATH}, so that work overlaps the host's own.
-//   2 event    worker->host  JSON {ev:"ready"|"started"|"saved"|"error"|"stats", ...}
+//   2 event    worker->host  JSON {ev:"ready"|"started"|"saved"|"suspended"|"resumed"|"error"|"stats", ...}
+//              suspend stops the emulator (no ticks, no timers: ~no CPU) until resume; a warm pool keeps
+//              restored workers suspended, and an idle sandbox may be suspended too.
 //   3 serial0  both ways     bytes of ttyS0
 //   4 console  both ways     u8 virtio-console port, then that port's bytes (/dev/hvcN); the agent is
 //                            port 1; the ports forwarded are config.consolePorts (default [1])
@@ -57,6 +59,8 @@ let exiting = false;
 let stdoutEnded = false;
 const stats = { peakQueuedBytes: 0, droppedSerialBytes: 0, droppedNetFrames: 0, pauses: 0 };
 let pausedForBackpressure = false;
+// Set by the host's suspend op; a backpressure resume must not restart a suspended guest.
+let suspendedByHost = false;
 
 function frameOf(type, payload, prefix) {
     const extra = prefix === undefined ? 0 : 1;
@@ -113,7 +117,25 @@ function pauseGuest() {
 function resumeGuest() {
     pausedForBackpressure = false;
     guestStopped.then(() => {
-        if (!pausedForBackpressure && !exiting && emulator && !emulator.is_running()) { emulator.run(); }
+        if (!pausedForBackpressure && !suspendedByHost && !exiting && emulator && !emulator.is_running()) { emulator.run(); }
+    });
+}
+
+// The host's suspend/resume. The "suspended" event is sent once v86's current tick has ended, so the
+// host knows no guest instruction runs after it; resume waits for that stop like resumeGuest does.
+function suspend(msg) {
+    if (!emulator) { sendEvent({ ev: "error", op: "suspend", id: msg.id, message: "no VM started" }); return; }
+    suspendedByHost = true;
+    if (emulator.is_running()) { guestStopped = emulator.stop(); }
+    guestStopped.then(() => sendEvent({ ev: "suspended", id: msg.id }));
+}
+
+function resume(msg) {
+    if (!emulator) { sendEvent({ ev: "error", op: "resume", id: msg.id, message: "no VM started" }); return; }
+    suspendedByHost = false;
+    guestStopped.then(() => {
+        if (!pausedForBackpressure && !suspendedByHost && !exiting && !emulator.is_running()) { emulator.run(); }
+        sendEvent({ ev: "resumed", id: msg.id, running: emulator.is_running() });
     });
 }
 
@@ -325,6 +347,8 @@ function onControl(msg) {
         case "start": start(msg.config); break;
         case "restore": resolveState(String(msg.state)); break;
         case "save": save(msg); break;
+        case "suspend": suspend(msg); break;
+        case "resume": resume(msg); break;
         case "stats":
             sendEvent({
                 ev: "stats", id: msg.id, rss: process.memoryUsage().rss, instructions: emulator ? emulator.get_instruction_counter() : 0,

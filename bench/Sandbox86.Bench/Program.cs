@@ -3,6 +3,7 @@ using Sandbox86.Bench.Guest;
 using Sandbox86.Bench.Idle;
 using Sandbox86.Bench.Machines;
 using Sandbox86.Bench.Network;
+using Sandbox86.Bench.Pool;
 
 // Benchmarks, not tests: they measure and print medians. Usage:
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- machines [--runs N]
@@ -10,6 +11,7 @@ using Sandbox86.Bench.Network;
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- relay-throughput
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- agent-host [--runs N]
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- idle [--windows N] [--seconds S]
+//   dotnet run -c Release --project bench/Sandbox86.Bench -- pool [--runs N] [--pool N] [--fork N]   (needs the CLI built)
 var suite = args.Length > 0 ? args[0] : "help";
 var runs = BenchArgs.Int(args, "--runs", 20);
 switch (suite)
@@ -27,7 +29,9 @@ switch (suite)
     case "idle":
         await IdleBench.RunAsync(BenchArgs.Int(args, "--windows", 3), BenchArgs.Int(args, "--seconds", 20));
         return 0;
+    case "pool":
+        return await PoolBench.RunAsync(runs, BenchArgs.Int(args, "--pool", 2), BenchArgs.Int(args, "--fork", 8));
     default:
-        Console.WriteLine("suites: machines [--runs N] | guest-network [--runs N] | relay-throughput | agent-host [--runs N] | idle [--windows N] [--seconds S]");
+        Console.WriteLine("suites: machines [--runs N] | guest-network [--runs N] | relay-throughput | agent-host [--runs N] | idle [--windows N] [--seconds S] | pool [--runs N] [--pool N] [--fork N]");
         return suite == "help" ? 0 : 2;
 }

@@ -18,6 +18,8 @@ internal static class ServerHost
         {
             services.AddSingleton(options);
             services.AddSingleton(new ApiKeyCheck(options.ApiKeys));
+            services.AddSingleton<Pool.ServerPool>();
+            services.AddHostedService(sp => sp.GetRequiredService<Pool.ServerPool>());
             services.AddSingleton<SandboxRegistry>();
             services.AddSingleton<ISandboxDirectory>(sp => sp.GetRequiredService<SandboxRegistry>());
             services.AddHostedService(sp => sp.GetRequiredService<SandboxRegistry>());
@@ -31,6 +33,7 @@ internal static class ServerHost
         app.Use(guard.InvokeAsync);
         app.MapControlPlane(options);
         app.MapSandboxLogs();
+        Fork.ForkEndpoints.MapFork(app, options);
         return app;
     }
 }

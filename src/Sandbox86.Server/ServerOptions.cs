@@ -15,6 +15,12 @@ public sealed record ServerOptions
     /// <summary>Where paused states and the sandbox records live.</summary>
     public required string DataDirectory { get; init; }
 
+    /// <summary>Machines of the base template kept restored and suspended for creates (<c>--pool</c>); 0 keeps none.</summary>
+    public int PoolSize { get; init; }
+
+    /// <summary>How long after a pooled create the pool waits before it restores a replacement.</summary>
+    public TimeSpan PoolRefillDelay { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Largest control-plane request body accepted.</summary>
     public long MaxRequestBytes { get; init; } = 64 * 1024;
 }

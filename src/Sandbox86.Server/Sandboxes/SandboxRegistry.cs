@@ -12,7 +12,7 @@ namespace Sandbox86.Server.Sandboxes;
 /// data plane's <see cref="ISandboxDirectory"/>. On shutdown it pauses every running sandbox so the next
 /// <c>serve</c> can resume it.
 /// </summary>
-internal sealed class SandboxRegistry : ISandboxDirectory, IHostedService, IDisposable
+internal sealed partial class SandboxRegistry : ISandboxDirectory, IHostedService, IDisposable
 {
     /// <summary>How long shutdown may spend pausing sandboxes before it gives up on the rest.</summary>
     private static readonly TimeSpan ShutdownBudget = TimeSpan.FromSeconds(60);
@@ -21,13 +21,18 @@ internal sealed class SandboxRegistry : ISandboxDirectory, IHostedService, IDisp
     private readonly ServerOptions _options;
     private readonly SandboxStore _store;
     private readonly ILogger<SandboxRegistry> _log;
-    private readonly object _admission = new();
+    private readonly object _admission;
+    private readonly Pool.ServerPool _pool;
     private readonly CancellationTokenSource _shutdown = new();
     private Task _reaper = Task.CompletedTask;
 
-    public SandboxRegistry(ServerOptions options, ILogger<SandboxRegistry> log)
+    public SandboxRegistry(ServerOptions options, ILogger<SandboxRegistry> log, Pool.ServerPool? pool = null)
     {
         _options = options;
+        // The warm pool charges the same budget: one lock for both (Pool/ServerPool.cs).
+        _pool = pool ?? new Pool.ServerPool(options, Microsoft.Extensions.Logging.Abstractions.NullLogger<Pool.ServerPool>.Instance);
+        _admission = _pool.AdmissionLock;
+        _pool.Bind(SandboxMemoryMb);
         _store = new SandboxStore(options.DataDirectory);
         _log = log;
     }
@@ -87,10 +92,21 @@ internal sealed class SandboxRegistry : ISandboxDirectory, IHostedService, IDisp
             State = SandboxState.Starting,
         };
         var entry = new SandboxEntry(record);
-        Admit(entry);
+        // A pooled machine's memory leaves the pool's account here, so the admission below can count it.
+        var pooled = _pool.TryTake(image, memory);
         try
         {
-            var machine = await Machine.StartAsync(image, new MachineOptions { Logger = _log }, cancellationToken);
+            Admit(entry);
+        }
+        catch
+        {
+            Pool.ServerPool.Discard(pooled);
+            throw;
+        }
+
+        try
+        {
+            var machine = await _pool.StartAsync(image, memory, pooled, cancellationToken);
             entry.Attach(machine);
             record.State = SandboxState.Running;
             _store.Save(record);
@@ -117,7 +133,14 @@ internal sealed class SandboxRegistry : ISandboxDirectory, IHostedService, IDisp
             }
 
             var used = live.Where(e => e != entry && e.Record.State != SandboxState.Paused).Sum(e => e.Record.MemoryMb);
-            if (used + entry.Record.MemoryMb > _options.MemoryBudgetMb)
+            var over = used + _pool.ReservedMemoryMb + entry.Record.MemoryMb - _options.MemoryBudgetMb;
+            if (over > 0 && used + entry.Record.MemoryMb <= _options.MemoryBudgetMb)
+            {
+                // Only the warm pool's machines stand in the way: a sandbox is worth more than a spare.
+                _pool.Shed(over);
+            }
+
+            if (used + _pool.ReservedMemoryMb + entry.Record.MemoryMb > _options.MemoryBudgetMb)
             {
                 throw new SandboxException(429, $"the memory budget of {_options.MemoryBudgetMb} MB is used ({used} MB in use, {entry.Record.MemoryMb} MB asked)");
             }
@@ -126,6 +149,10 @@ internal sealed class SandboxRegistry : ISandboxDirectory, IHostedService, IDisp
             _sandboxes[entry.SandboxId] = entry;
         }
     }
+
+    /// <summary>Guest memory of the sandboxes that are not paused (the pool's budget reads it under the admission lock).</summary>
+    private int SandboxMemoryMb() =>
+        _sandboxes.Values.Where(e => !e.Removed && e.Record.State != SandboxState.Paused).Sum(e => e.Record.MemoryMb);
 
     public async Task KillAsync(string sandboxId)
     {

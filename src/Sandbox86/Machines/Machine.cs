@@ -21,6 +21,7 @@ public sealed partial class Machine : IAsyncDisposable
     private GuestWatchdog? _watchdog;
     private BuildLease? _lease;
     private Task _resync = Task.CompletedTask;
+    private Microsoft.Extensions.Logging.ILogger? _logger;
 
     private Machine(StoredImage image, int memoryMb, IWorkerConnection worker, AgentChannelStream agentStream, AgentClient agent, bool restored)
     {
@@ -230,8 +231,12 @@ public sealed partial class Machine : IAsyncDisposable
             throw new MachineException($"the build of image '{image.Name}' at {image.Directory} was removed before the machine started");
         }
         // v86 can decompress a zstd state itself, but native libzstd is ~6x faster than its wasm one
-        // (measured: 370 ms of a 256 MB restore); do it while the worker loads.
-        var rawState = state is null ? null : Task.Run(() => RawState.Decompress(state, memoryMb), cancellationToken);
+        // (measured: 370 ms of a 256 MB restore); do it while the worker loads. A warm pool or a fork
+        // hands over one raw state shared by many restores instead (never deleted here).
+        var shared = options.SharedRawState;
+        var restoring = state is not null || shared is not null;
+        var rawState = shared is not null ? Task.FromResult(shared) : state is null ? null : Task.Run(() => RawState.Decompress(state, memoryMb), cancellationToken);
+        var ownedRaw = shared is null ? rawState : null;
         IWorkerConnection worker;
         try
         {
@@ -240,7 +245,7 @@ public sealed partial class Machine : IAsyncDisposable
         catch
         {
             lease.Dispose();
-            await RawState.DeleteQuietlyAsync(rawState);
+            await RawState.DeleteQuietlyAsync(ownedRaw);
             throw;
         }
 
@@ -251,16 +256,16 @@ public sealed partial class Machine : IAsyncDisposable
         var panic = serialTail.Panicked;
         var agentStream = new AgentChannelStream(worker);
         var agent = new AgentClient(agentStream);
-        var machine = new Machine(image, memoryMb, worker, agentStream, agent, state is not null) { _lease = lease };
+        var machine = new Machine(image, memoryMb, worker, agentStream, agent, restoring) { _lease = lease };
         _ = worker.Exited.ContinueWith(_ => lease.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         machine.SerialReceived += options.SerialOutput;
         try
         {
             await worker.StartVmAsync(WorkerStartConfig.For(image, memoryMb) with { RelayUrl = options.RelayUrl, IdleTimerMs = options.IdleTimerMilliseconds }, rawState, cancellationToken);
-            await RawState.DeleteQuietlyAsync(rawState);
+            await RawState.DeleteQuietlyAsync(ownedRaw);
 
-            Util.PhaseTrace.Mark(state is null ? "vm booting" : "vm restored");
-            var timeout = state is null ? options.BootTimeout : options.RestoreTimeout;
+            Util.PhaseTrace.Mark(!restoring ? "vm booting" : "vm restored");
+            var timeout = !restoring ? options.BootTimeout : options.RestoreTimeout;
             using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeoutCts.CancelAfter(timeout);
             try
@@ -269,7 +274,7 @@ public sealed partial class Machine : IAsyncDisposable
                 if (await Task.WhenAny(ready, panic) != ready)
                 {
                     await Task.Delay(300, cancellationToken);
-                    throw new MachineException($"the guest kernel panicked during {(state is null ? "boot" : "restore")}: {LastLine(serialTail.ToString())}");
+                    throw new MachineException($"the guest kernel panicked during {(!restoring ? "boot" : "restore")}: {LastLine(serialTail.ToString())}");
                 }
 
                 await ready;
@@ -277,11 +282,11 @@ public sealed partial class Machine : IAsyncDisposable
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                throw new MachineException($"the guest agent did not answer within {timeout.TotalSeconds:0}s after {(state is null ? "boot" : "restore")}; " +
+                throw new MachineException($"the guest agent did not answer within {timeout.TotalSeconds:0}s after {(!restoring ? "boot" : "restore")}; " +
                     $"last console output: {LastLine(serialTail.ToString())}");
             }
 
-            if (state is not null)
+            if (restoring)
             {
                 // A restored guest wakes with the clock and entropy pool of the moment it was saved.
                 // The agent handles requests in order, so anything the caller sends next runs after
@@ -294,8 +299,10 @@ public sealed partial class Machine : IAsyncDisposable
                 Util.PhaseTrace.Mark("clock and entropy resync sent");
             }
 
+            machine._logger = options.Logger;
             if (options.Watchdog is { } watchdog)
             {
+                machine._watchdogAllowance = watchdog;
                 machine._watchdog = GuestWatchdog.Start(agent, worker, watchdog);
             }
 
@@ -303,7 +310,7 @@ public sealed partial class Machine : IAsyncDisposable
         }
         catch
         {
-            await RawState.DeleteQuietlyAsync(rawState);
+            await RawState.DeleteQuietlyAsync(ownedRaw);
             await machine.DisposeAsync();
             throw;
         }

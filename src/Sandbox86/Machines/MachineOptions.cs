@@ -56,6 +56,12 @@ public sealed record MachineOptions
     /// </summary>
     internal Func<CancellationToken, Task<Worker.IWorkerConnection>>? WorkerFactory { get; init; }
 
+    /// <summary>
+    /// A raw (decompressed) v86 state file to restore, shared by many restores (a warm pool's boot state,
+    /// a fork's saved state) and owned by whoever made it: the machine reads it and never deletes it.
+    /// </summary>
+    internal string? SharedRawState { get; init; }
+
     /// <summary>The smallest guest RAM in MiB v86 accepts; a machine needs the initrd's size on top.</summary>
     public const int MinMemoryMb = 64;
     /// <summary>The largest guest RAM in MiB a machine may ask for.</summary>

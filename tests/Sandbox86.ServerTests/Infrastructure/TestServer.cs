@@ -26,10 +26,10 @@ internal sealed class TestServer : IAsyncDisposable
 
     public HttpClient Client { get; }
 
-    public static async Task<TestServer> StartAsync(string? dataDirectory = null, int maxSandboxes = 4, int memoryBudgetMb = 4096, string[]? keys = null)
+    public static async Task<TestServer> StartAsync(string? dataDirectory = null, int maxSandboxes = 4, int memoryBudgetMb = 4096, string[]? keys = null, int poolSize = 0)
     {
         var data = dataDirectory ?? Directory.CreateTempSubdirectory("sandbox86-serve-").FullName;
-        var options = new ServerOptions { DataDirectory = data, MaxSandboxes = maxSandboxes, MemoryBudgetMb = memoryBudgetMb, ApiKeys = keys ?? [Key] };
+        var options = new ServerOptions { DataDirectory = data, MaxSandboxes = maxSandboxes, MemoryBudgetMb = memoryBudgetMb, ApiKeys = keys ?? [Key], PoolSize = poolSize };
         var server = new TestServer(options, FreePort());
         await server.RestartAsync();
         return server;
@@ -42,6 +42,11 @@ internal sealed class TestServer : IAsyncDisposable
         _app = ServerHost.Build(Options, Url["http://".Length..]);
         await _app.StartAsync();
     }
+
+    /// <summary>A service of the running app (tests read the warm pool's state).</summary>
+    public T Service<T>()
+        where T : notnull =>
+        (T)(_app ?? throw new InvalidOperationException("the server is not running")).Services.GetService(typeof(T))!;
 
     public async Task StopAsync()
     {

@@ -54,6 +54,37 @@ internal sealed class ScriptedWorker : IWorkerConnection
     public byte[]? RestoredState { get; private set; }
 
     private int _execCount;
+    // Open while the "emulator" runs: a suspended guest answers nothing until it is resumed.
+    private volatile TaskCompletionSource _running = CompletedGate();
+    private int _suspends;
+    private int _resumes;
+
+    private static TaskCompletionSource CompletedGate()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        gate.SetResult();
+        return gate;
+    }
+
+    public bool Suspended => !_running.Task.IsCompleted;
+
+    /// <summary>Closes the gate without a suspend: the guest hangs (the watchdog's case).</summary>
+    public void StopAnswering() => _running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public int Suspends => Volatile.Read(ref _suspends);
+
+    public int Resumes => Volatile.Read(ref _resumes);
+
+    /// <summary>Every SetClock the agent answered (a resume resyncs the clock).</summary>
+    public int ClockSets => Volatile.Read(ref _clockSets);
+
+    /// <summary>Every entropy reseed the agent answered, with its bytes.</summary>
+    public List<byte[]> Reseeds { get; } = [];
+
+    private int _clockSets;
+
+    /// <summary>Every network config the agent answered, as its TLV payload.</summary>
+    public List<byte[]> NetConfigs { get; } = [];
 
     public int ExecCount => Volatile.Read(ref _execCount);
 
@@ -90,6 +121,7 @@ internal sealed class ScriptedWorker : IWorkerConnection
             while (true)
             {
                 var frame = await _agent.ReadFrameAsync(cancellationToken);
+                await _running.Task.WaitAsync(cancellationToken);
                 switch (frame.Type)
                 {
                     case AgentMessageType.HelloRequest:
@@ -99,6 +131,25 @@ internal sealed class ScriptedWorker : IWorkerConnection
                         await _agent.SendAsync(AgentMessageType.Pong, frame.Stream, frame.Payload);
                         break;
                     case AgentMessageType.SetClock or AgentMessageType.Reseed or AgentMessageType.NetConfig:
+                        if (frame.Type == AgentMessageType.SetClock)
+                        {
+                            Interlocked.Increment(ref _clockSets);
+                        }
+                        else if (frame.Type == AgentMessageType.NetConfig)
+                        {
+                            lock (NetConfigs)
+                            {
+                                NetConfigs.Add(frame.Payload.ToArray());
+                            }
+                        }
+                        else if (frame.Type == AgentMessageType.Reseed)
+                        {
+                            lock (Reseeds)
+                            {
+                                Reseeds.Add(frame.Payload.ToArray());
+                            }
+                        }
+
                         await _agent.SendAsync(AgentMessageType.Ok, frame.Stream, ReadOnlyMemory<byte>.Empty);
                         break;
                     case AgentMessageType.Exec:
@@ -142,6 +193,31 @@ internal sealed class ScriptedWorker : IWorkerConnection
     {
         await File.WriteAllBytesAsync(path, _script.RawState, cancellationToken);
         return _script.RawState.Length;
+    }
+
+    public async Task SuspendAsync(CancellationToken cancellationToken)
+    {
+        if (HasExited)
+        {
+            throw await Exited;
+        }
+
+        Interlocked.Increment(ref _suspends);
+        if (_running.Task.IsCompleted)
+        {
+            _running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+    }
+
+    public async Task ResumeAsync(CancellationToken cancellationToken)
+    {
+        if (HasExited)
+        {
+            throw await Exited;
+        }
+
+        Interlocked.Increment(ref _resumes);
+        _running.TrySetResult();
     }
 
     public Task<long> GetRssAsync(CancellationToken cancellationToken) => Task.FromResult(300L << 20);
@@ -188,19 +264,37 @@ internal sealed class ScriptedWorkers
 {
     private readonly Queue<WorkerScript> _scripts;
 
+    private readonly Func<WorkerScript>? _any;
+
     public ScriptedWorkers(params WorkerScript[] scripts)
     {
         _scripts = new Queue<WorkerScript>(scripts);
     }
 
+    /// <summary>As many workers as asked for, each from <paramref name="any"/> (a pool starts an open-ended number).</summary>
+    public ScriptedWorkers(Func<WorkerScript> any)
+    {
+        _scripts = new Queue<WorkerScript>();
+        _any = any;
+    }
+
     public List<ScriptedWorker> Started { get; } = [];
+
+    /// <summary>A copy of <see cref="Started"/>, safe while workers are still being started.</summary>
+    public ScriptedWorker[] Snapshot()
+    {
+        lock (Started)
+        {
+            return [.. Started];
+        }
+    }
 
     public Task<IWorkerConnection> StartAsync(CancellationToken cancellationToken)
     {
         WorkerScript script;
         lock (_scripts)
         {
-            script = _scripts.Count > 0 ? _scripts.Dequeue() : throw new InvalidOperationException("the machine started more workers than the test scripted");
+            script = _scripts.Count > 0 ? _scripts.Dequeue() : _any is not null ? _any() : throw new InvalidOperationException("the machine started more workers than the test scripted");
         }
 
         var worker = new ScriptedWorker(script);

@@ -21,13 +21,15 @@ internal static class ServeCommand
     private static readonly Option<int> MaxSandboxesOption = new("--max-sandboxes") { Description = "Most sandboxes at once (429 beyond)", DefaultValueFactory = _ => 16 };
     private static readonly Option<int> MemoryBudgetOption = new("--memory-budget") { Description = "MB of guest memory the running sandboxes may use (429 beyond)", DefaultValueFactory = _ => 4096 };
     private static readonly Option<string?> DataOption = new("--data") { Description = "Directory for the registry and paused sandboxes (default: SANDBOX86_HOME/serve)" };
+    private static readonly Option<int> PoolOption = new("--pool") { Description = "Keep N restored, suspended sandboxes of the base template ready (counted against --memory-budget)", DefaultValueFactory = _ => 0 };
+    private static readonly Option<double> PoolRefillDelayOption = new("--pool-refill-delay") { Description = "Seconds the pool waits after a create before it restores a replacement", DefaultValueFactory = _ => 1 };
     private static readonly Option<bool> NewKeyOption = new("--new-key") { Description = "Generate an API key, print it and accept it" };
 
     public static Command Create()
     {
         var command = new Command("serve", "Serve the E2B API (sandboxes, commands, files) for the unmodified E2B SDKs")
         {
-            ListenOption, ApiKeyOption, MaxSandboxesOption, MemoryBudgetOption, DataOption, NewKeyOption,
+            ListenOption, ApiKeyOption, MaxSandboxesOption, MemoryBudgetOption, DataOption, NewKeyOption, PoolOption, PoolRefillDelayOption,
         };
         command.SetAction((parse, ct) => CliError.GuardAsync(() => RunAsync(parse, ct)));
         return command;
@@ -67,8 +69,17 @@ internal static class ServeCommand
             throw new UsageException("--max-sandboxes must be at least 1 and --memory-budget at least 64");
         }
 
+        var pool = parse.GetValue(PoolOption);
+        var refill = parse.GetValue(PoolRefillDelayOption);
+        if (pool < 0 || pool > 64 || refill < 0 || refill > 3600)
+        {
+            throw new UsageException("--pool must be 0..64 and --pool-refill-delay 0..3600 seconds");
+        }
+
         var options = new ServerOptions
         {
+            PoolSize = pool,
+            PoolRefillDelay = TimeSpan.FromSeconds(refill),
             ApiKeys = keys,
             MaxSandboxes = max,
             MemoryBudgetMb = budget,

@@ -23,6 +23,12 @@ internal interface IWorkerConnection : IAsyncDisposable
     /// <summary>Writes v86's raw state to <paramref name="path"/>; returns its size.</summary>
     Task<long> SaveStateAsync(string path, CancellationToken cancellationToken);
 
+    /// <summary>Stops the emulator (no guest instruction runs after this returns) until <see cref="ResumeAsync"/>.</summary>
+    Task SuspendAsync(CancellationToken cancellationToken);
+
+    /// <summary>Runs a suspended emulator again; a no-op on a running one.</summary>
+    Task ResumeAsync(CancellationToken cancellationToken);
+
     /// <summary>Resident memory of the process hosting the VM.</summary>
     Task<long> GetRssAsync(CancellationToken cancellationToken);
 

@@ -121,6 +121,8 @@ internal sealed partial class WorkerProcess
                 break;
             case "saved":
             case "stats":
+            case "suspended":
+            case "resumed":
                 if (_pendingRequests.TryGetValue(id, out var pending))
                 {
                     pending.TrySetResult(message);

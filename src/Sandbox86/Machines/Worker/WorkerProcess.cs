@@ -143,6 +143,14 @@ internal sealed partial class WorkerProcess : IWorkerConnection
         return reply["bytes"]?.GetValue<long>() ?? 0;
     }
 
+    /// <summary>Stops v86; returns once its current tick has ended (the worker's "suspended" event).</summary>
+    public Task SuspendAsync(CancellationToken cancellationToken) =>
+        RequestAsync(new JsonObject { ["op"] = "suspend" }, cancellationToken);
+
+    /// <summary>Runs v86 again (the worker's "resumed" event).</summary>
+    public Task ResumeAsync(CancellationToken cancellationToken) =>
+        RequestAsync(new JsonObject { ["op"] = "resume" }, cancellationToken);
+
     /// <summary>Resident memory of the worker process, as Node reports it.</summary>
     public async Task<long> GetRssAsync(CancellationToken cancellationToken) => (await GetStatsAsync(cancellationToken)).RssBytes;
 
@@ -158,6 +166,7 @@ internal sealed partial class WorkerProcess : IWorkerConnection
             SerialBytesDropped = Long(reply, "droppedSerialBytes"),
             NetFramesDropped = Long(reply, "droppedNetFrames"),
             GuestPauses = Long(reply, "pauses"),
+            Instructions = Long(reply, "instructions"),
         };
 
         static long Long(JsonObject reply, string name) => reply[name] is JsonValue v && v.TryGetValue<long>(out var n) ? n : 0;

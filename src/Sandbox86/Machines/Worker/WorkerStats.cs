@@ -18,4 +18,7 @@ internal sealed record WorkerStats
 
     /// <summary>How often the worker paused the guest because its stdout queue reached the hard bound.</summary>
     public long GuestPauses { get; init; }
+
+    /// <summary>v86's guest instruction counter (it stands still while the emulator is suspended).</summary>
+    public long Instructions { get; init; }
 }

@@ -1,0 +1,79 @@
+namespace Sandbox86.Machines.Fork;
+
+/// <summary>
+/// Forks a running machine: its state is saved once (the source is suspended for the save only, then
+/// resumed), and each child restores that one raw state in its own worker, with its own NIC MAC, a
+/// reset clock and a reseeded entropy pool. A child sees the source's files and processes as they were
+/// at the save; it shares no writable state with the source or its siblings (each worker holds its own
+/// RAM and its own copy of the guest's filesystem changes).
+/// </summary>
+public static class MachineFork
+{
+    /// <summary>Most children one fork may ask for.</summary>
+    public const int MaxCount = 64;
+
+    /// <summary>
+    /// Starts <paramref name="count"/> children of <paramref name="source"/>; one result per child, in
+    /// order. Fails as a whole only when the save fails; a child that cannot start is reported in its
+    /// result and the others still run.
+    /// </summary>
+    public static async Task<IReadOnlyList<ForkResult>> ForkAsync(Machine source, int count, MachineOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, MaxCount);
+        var directory = Directory.Exists("/dev/shm") ? "/dev/shm" : Util.SandboxPaths.Temp;
+        Directory.CreateDirectory(directory);
+        var raw = Path.Combine(directory, $"sandbox86-fork-{Environment.ProcessId}-{Guid.NewGuid():N}.raw");
+        try
+        {
+            await SaveSuspendedAsync(source, raw, cancellationToken);
+            var childOptions = options with { MemoryMb = source.MemoryMb, SharedRawState = raw, StatePath = null, Cold = false };
+            var children = Enumerable.Range(0, count).Select(_ => StartChildAsync(source, childOptions, cancellationToken)).ToList();
+            return await Task.WhenAll(children);
+        }
+        finally
+        {
+            // Every child has read the file once its start returned.
+            Util.AtomicFile.TryDelete(raw);
+        }
+    }
+
+    private static async Task SaveSuspendedAsync(Machine source, string raw, CancellationToken cancellationToken)
+    {
+        // Suspended, no guest instruction runs between the state's parts; resumed (clock reset) at once after.
+        var wasSuspended = source.IsSuspended;
+        await source.SuspendAsync(cancellationToken);
+        try
+        {
+            await source.SaveRawStateAsync(raw, cancellationToken);
+        }
+        finally
+        {
+            if (!wasSuspended)
+            {
+                await source.ResumeAsync(CancellationToken.None);
+            }
+        }
+    }
+
+    private static async Task<ForkResult> StartChildAsync(Machine source, MachineOptions options, CancellationToken cancellationToken)
+    {
+        Machine? child = null;
+        try
+        {
+            child = await Machine.LaunchAsync(source.Image, source.MemoryMb, null, options, cancellationToken);
+            // A restore keeps the saved MAC (preserve_mac_from_state_image): give each child its own.
+            await child.Agent.ConfigureNetworkAsync(new Guest.NetworkConfig { Mac = Pool.PoolIdentity.NewMac() }, cancellationToken);
+            return new ForkResult(child, null);
+        }
+        catch (Exception e) when (e is MachineException or Worker.WorkerException or Guest.AgentException or Images.Store.ImageStoreException or IOException)
+        {
+            if (child is not null)
+            {
+                await child.DisposeAsync();
+            }
+
+            return new ForkResult(null, e);
+        }
+    }
+}

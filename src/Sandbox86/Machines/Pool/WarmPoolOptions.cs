@@ -1,0 +1,23 @@
+namespace Sandbox86.Machines.Pool;
+
+/// <summary>How a <see cref="WarmPool"/> keeps machines ready.</summary>
+public sealed record WarmPoolOptions
+{
+    /// <summary>Machines kept restored and suspended per (image, memory); 0 keeps none (every claim restores).</summary>
+    public int Size { get; init; } = 2;
+
+    /// <summary>
+    /// How long after a claim the pool waits before it restores a replacement, so a burst of creates is
+    /// not slowed by refills competing for the CPU (the Kubernetes agent-sandbox project does the same).
+    /// </summary>
+    public TimeSpan RefillDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often the pool checks whether an image name now points at a new build (then it drains and refills).</summary>
+    public TimeSpan BuildCheckInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Options for the pooled machines and for the plain restores an empty pool falls back to.</summary>
+    public MachineOptions Machine { get; init; } = new();
+
+    /// <summary>Where pooled memory is charged; null charges nothing (no limit).</summary>
+    public IWarmPoolBudget? Budget { get; init; }
+}
