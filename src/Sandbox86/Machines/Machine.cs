@@ -163,7 +163,7 @@ public sealed partial class Machine : IAsyncDisposable
                 catch (Exception e) when (options.StatePath is null && e is MachineException or WorkerException or Guest.AgentException)
                 {
                     MachineLog.RestoreFailed(options.Logger, e.Message);
-                    await Snapshots.DiscardIfUnchangedAsync(image, memory, state, cancellationToken);
+                    await Snapshots.DiscardIfUnchangedAsync(image, memory, state, options.ConsoleShell, cancellationToken);
                 }
             }
 
@@ -254,7 +254,9 @@ public sealed partial class Machine : IAsyncDisposable
         machine.SerialReceived += options.SerialOutput;
         try
         {
-            await worker.StartVmAsync(WorkerStartConfig.For(image, memoryMb) with { RelayUrl = options.RelayUrl }, rawState, cancellationToken);
+            var config = WorkerStartConfig.For(image, memoryMb);
+            config = config with { RelayUrl = options.RelayUrl, Cmdline = options.ConsoleShell ? config.Cmdline + " " + MachineOptions.ConsoleShellSwitch : config.Cmdline };
+            await worker.StartVmAsync(config, rawState, cancellationToken);
             await RawState.DeleteQuietlyAsync(rawState);
 
             Util.PhaseTrace.Mark(state is null ? "vm booting" : "vm restored");
