@@ -86,7 +86,6 @@ async function main() {
         vga_bios: { url: site.vgaBios },
         memory_size: site.memoryMb * 1024 * 1024,
         vga_memory_size: 2 * 1024 * 1024,
-        initial_state: { buffer: initialState },
         filesystem: { basefs: site.fsIndex, baseurl: site.chunks },
         net_device: relay ? { type: "virtio", relay_url: relay } : { type: "virtio" },
         preserve_mac_from_state_image: true,
@@ -95,7 +94,8 @@ async function main() {
         disable_keyboard: true,
         disable_mouse: true,
         disable_speaker: true,
-        autostart: true,
+        // The state is restored below, awaited, before the CPU runs (as worker/worker.mjs does).
+        autostart: false,
     });
     window.sandbox86 = { emulator, terminal, site };
 
@@ -113,11 +113,19 @@ async function main() {
     const encoder = new TextEncoder();
     terminal.onData((data) => emulator.serial_send_bytes(0, encoder.encode(data)));
 
-    emulator.add_listener("emulator-ready", () => {
-        status(relay ? `running · network: ${relay}` : "running · no network");
-        // The shell printed its prompt before the state was saved; a newline brings up a fresh one.
-        emulator.serial_send_bytes(0, encoder.encode("\r"));
-        terminal.focus();
+    emulator.add_listener("emulator-ready", async () => {
+        try {
+            // v86 recognises the zstd frame and inflates the state itself.
+            await emulator.restore_state(initialState);
+            emulator.run();
+            status(relay ? `running · network: ${relay}` : "running · no network");
+            // The shell printed its prompt before the state was saved; a newline brings up a fresh one.
+            emulator.serial_send_bytes(0, encoder.encode("\r"));
+            terminal.focus();
+        } catch (error) {
+            status("error: cannot restore the VM state: " + error.message);
+            console.error(error);
+        }
     });
     window.addEventListener("resize", () => fit.fit());
 }

@@ -5,6 +5,7 @@ using Sandbox86.Cli.Commands.Network;
 using Sandbox86.Cli.Commands.Run;
 using Sandbox86.Cli.Output;
 using Sandbox86.Cli.Commands.Serve;
+using Sandbox86.Cli.Commands.Web;
 
 namespace Sandbox86.Cli;
 
@@ -73,5 +74,6 @@ internal static class CliApp
         yield return BootCommand.Create();
         yield return RelayCommand.Create();
         yield return ServeCommand.Create();
+        yield return PrepareCommand.Create();
     }
 }
