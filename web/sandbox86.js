@@ -119,8 +119,9 @@ async function main() {
             await emulator.restore_state(initialState);
             emulator.run();
             status(relay ? `running · network: ${relay}` : "running · no network");
-            // The shell printed its prompt before the state was saved; a newline brings up a fresh one.
-            emulator.serial_send_bytes(0, encoder.encode("\r"));
+            // A serial line has no size of its own (the agent sets 80x24): tell the shell this terminal's,
+            // on a clean screen. The shell printed its prompt before the state was saved; this brings up a fresh one.
+            emulator.serial_send_bytes(0, encoder.encode(`stty cols ${terminal.cols} rows ${terminal.rows}; clear\r`));
             terminal.focus();
         } catch (error) {
             status("error: cannot restore the VM state: " + error.message);

@@ -78,9 +78,9 @@ public sealed class RelaySiteTests : IClassFixture<RelaySiteFixture>
 
         // 10.0.2.15 is the relay's first DHCP address (NetworkOptions.FirstGuest); 10.0.2.2 its gateway, which
         // forwards the allowed host port to 127.0.0.1.
-        await session.Page.TypeLineAsync(
-            "for i in $(seq 60); do busybox ip -4 addr | grep -q 'inet 10.0.2.15/24' && break; sleep 0.5; done; " +
-            $"busybox ip -4 addr | grep -o 'inet 10.0.2.15/24'; busybox wget -q -O - http://10.0.2.2:{_fixture.Http!.Port}/file");
+        await session.Page.TypeLineAsync("for i in $(seq 60); do busybox ip -4 addr | grep -q 10.0.2.15 && break; sleep 0.5; done");
+        await session.Page.TypeLineAsync("busybox ip -4 addr show eth0 | grep -o 'inet [0-9./]*'");
+        await session.Page.TypeLineAsync($"busybox wget -q -O - http://10.0.2.2:{_fixture.Http!.Port}/file");
         var body = Encoding.ASCII.GetString(_fixture.Body).Trim();
         var screen = await session.Page.WaitForAsync(s => s.Split('\n').Any(l => l.Trim() == body), TimeSpan.FromSeconds(60), "the downloaded body");
         Assert.Contains(screen.Split('\n'), l => l.Trim() == "inet 10.0.2.15/24");
