@@ -75,5 +75,6 @@ internal static class CliApp
         yield return RelayCommand.Create();
         yield return ServeCommand.Create();
         yield return PrepareCommand.Create();
+        yield return WebCommand.Create();
     }
 }
