@@ -42,7 +42,9 @@ internal static class GuestDhcp
             "chmod 755 " + ScriptPath + " && " +
             "iface=$(ls /sys/class/net | grep -v '^lo$' | head -n 1) && [ -n \"$iface\" ] && " +
             // Own session: the agent kills an exec's process group when the exec ends.
-            "busybox setsid busybox udhcpc -f -i \"$iface\" -T 1 -t 3 -A 1 -s " + ScriptPath + " </dev/null >/dev/null 2>&1 & " +
+            // A link that is down makes udhcpc loop on "Network is down" without ever sending.
+            "busybox ip link set \"$iface\" up && " +
+            "busybox setsid busybox udhcpc -f -i \"$iface\" -T 1 -t 3 -A 1 -s " + ScriptPath + " </dev/null >/run/sandbox86/udhcpc.log 2>&1 & " +
             // Still there a moment later: it started (pidof would look for "busybox", the process's name).
             "pid=$!; sleep 0.5; kill -0 $pid";
         var result = await machine.Agent.ExecAsync(new ExecRequest
