@@ -32,6 +32,12 @@ echo "== default image"
 
 run_suite tests/Sandbox86.IntegrationTests integration
 run_suite tests/Sandbox86.ServerTests server
+# The web page in a real browser: Debian's chromium (installed here as root when missing; the tests install
+# it too, and fail if they cannot).
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1 || echo "apt-get install chromium failed"
+fi
+run_suite tests/Sandbox86.WebTests web
 
 passed=0; failed=0; skipped=0; found=0
 for trx in "$RESULTS"/*.trx; do

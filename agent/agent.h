@@ -101,6 +101,11 @@ int exec_next_timeout_ms(void);
 size_t exec_stdin_queued(void);
 void exec_kill_all(void);
 
+/* console.c: the optional login shell on the console (sandbox86.console=DEV) */
+void console_init(void);
+int console_reaped(pid_t pid);   /* 1 when pid was the console shell */
+int console_tick(void);          /* spawns when due; ms until the next spawn, -1 if none pending */
+
 /* files.c */
 void file_write_open(const struct frame *f);
 void file_write_data(const struct frame *f);

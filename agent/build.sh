@@ -6,7 +6,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 out="$here/out"
 bin="$out/sandbox86-agent"
 cc=${CC:-gcc}
-srcs="$here/main.c $here/exec.c $here/files.c $here/sys.c"
+srcs="$here/main.c $here/exec.c $here/files.c $here/sys.c $here/console.c"
 mkdir -p "$out"
 if [ -x "$bin" ]; then
     stale=0

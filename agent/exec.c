@@ -629,6 +629,9 @@ void exec_reap(void)
         if (pid <= 0) {
             return;
         }
+        if (console_reaped(pid)) {
+            continue;
+        }
         for (int i = 0; i < MAX_EXECS; i++) {
             struct exec *e = &g_execs[i];
             if (e->used && !e->exited && e->pid == pid) {

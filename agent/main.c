@@ -465,7 +465,7 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     const char *device = NULL;
-    int mode_stdio = 0, fd_arg = -1;
+    int mode_stdio = 0, fd_arg = -1, mode_init = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--device") == 0 && i + 1 < argc) {
             device = argv[++i];
@@ -477,6 +477,7 @@ int main(int argc, char **argv)
             g_no_system = 1;
         } else if (strcmp(argv[i], "--init") == 0) {
             /* Started by the initramfs as PID 1: same loop; reaping orphans is already our job. */
+            mode_init = 1;
         } else if (strcmp(argv[i], "--version") == 0) {
             printf("sandbox86-agent %s protocol %d\n", AGENT_VERSION, PROTO_VERSION);
             return 0;
@@ -530,6 +531,9 @@ int main(int argc, char **argv)
     /* Orphaned grandchildren re-parent to us so they can be reaped, never left as zombies. */
     prctl(PR_SET_CHILD_SUBREAPER, 1);
 
+    if (mode_init) {
+        console_init();
+    }
     send_hello(0);
 
     enum { MAXFD = 256 };
@@ -562,6 +566,10 @@ int main(int argc, char **argv)
         n += exec_fill_pollfds(pfds + n, MAXFD - n, owners + n);
 
         int timeout = pumping ? 0 : exec_next_timeout_ms();
+        int console_ms = console_tick();
+        if (console_ms >= 0 && (timeout < 0 || console_ms < timeout)) {
+            timeout = console_ms;
+        }
         int r = poll(pfds, (nfds_t)n, timeout);
         if (r < 0 && errno != EINTR) {
             logmsg("poll: %s", strerror(errno));

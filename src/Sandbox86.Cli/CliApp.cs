@@ -6,6 +6,7 @@ using Sandbox86.Cli.Commands.Run;
 using Sandbox86.Cli.Commands.Sandboxes;
 using Sandbox86.Cli.Output;
 using Sandbox86.Cli.Commands.Serve;
+using Sandbox86.Cli.Commands.Web;
 
 namespace Sandbox86.Cli;
 
@@ -74,6 +75,8 @@ internal static class CliApp
         yield return BootCommand.Create();
         yield return RelayCommand.Create();
         yield return ServeCommand.Create();
+        yield return PrepareCommand.Create();
+        yield return WebCommand.Create();
         foreach (var verb in SandboxCommands.CreateAll())
         {
             yield return verb;

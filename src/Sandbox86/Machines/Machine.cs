@@ -166,7 +166,7 @@ public sealed partial class Machine : IAsyncDisposable
                 catch (Exception e) when (options.StatePath is null && !worker.IsFaulted && e is MachineException or WorkerException or Guest.AgentException)
                 {
                     MachineLog.RestoreFailed(options.Logger, e.Message);
-                    await Snapshots.DiscardIfUnchangedAsync(image, memory, state, cancellationToken);
+                    await Snapshots.DiscardIfUnchangedAsync(image, memory, state, options.ConsoleShell, cancellationToken);
                 }
             }
 
@@ -261,7 +261,14 @@ public sealed partial class Machine : IAsyncDisposable
         machine.SerialReceived += options.SerialOutput;
         try
         {
-            await worker.StartVmAsync(WorkerStartConfig.For(image, memoryMb) with { RelayUrl = options.RelayUrl, IdleTimerMs = options.IdleTimerMilliseconds }, rawState, cancellationToken);
+            var config = WorkerStartConfig.For(image, memoryMb);
+            config = config with
+            {
+                RelayUrl = options.RelayUrl,
+                IdleTimerMs = options.IdleTimerMilliseconds,
+                Cmdline = options.ConsoleShell ? config.Cmdline + " " + MachineOptions.ConsoleShellSwitch : config.Cmdline,
+            };
+            await worker.StartVmAsync(config, rawState, cancellationToken);
             await RawState.DeleteQuietlyAsync(ownedRaw);
 
             Util.PhaseTrace.Mark(!restoring ? "vm booting" : "vm restored");

@@ -41,6 +41,16 @@ public sealed record MachineOptions
     /// </summary>
     public string? RelayUrl { get; init; }
 
+    /// <summary>
+    /// Also keep a root login shell on the guest's ttyS0 (the kernel switch <see cref="ConsoleShellSwitch"/>;
+    /// the agent is PID 1 and no getty runs): for a VM whose only terminal is its console, such as a web
+    /// page's. Its boot snapshot is kept apart from the plain one.
+    /// </summary>
+    public bool ConsoleShell { get; init; }
+
+    /// <summary>The kernel command-line switch <see cref="ConsoleShell"/> adds (read by the guest agent).</summary>
+    public const string ConsoleShellSwitch = "sandbox86.console=ttyS0";
+
     /// <summary>The worker and Node.js to use; null means <see cref="Runtime.RuntimeAssets.Default"/> (package content).</summary>
     public Runtime.RuntimeAssets? Assets { get; init; }
 

@@ -74,7 +74,7 @@ internal static class Snapshots
 
     public static async Task<SnapshotRef> EnsureBootSnapshotAsync(StoredImage image, int memoryMb, MachineOptions options, CancellationToken cancellationToken)
     {
-        var path = image.BootSnapshotPath(memoryMb);
+        var path = image.BootSnapshotPath(memoryMb, options.ConsoleShell);
         // Unlocked fast path: judge, never delete (a writer may be publishing right now).
         if (Judge(image, path, memoryMb, out _) is { } existing)
         {
@@ -106,11 +106,11 @@ internal static class Snapshots
     public static async Task<SnapshotInfo> SaveBootSnapshotAsync(Machine machine, MachineOptions options, CancellationToken cancellationToken)
     {
         using var fileLock = await AcquireBootLockAsync(machine.Image, machine.MemoryMb, options, cancellationToken);
-        return await SaveAsync(machine, machine.Image.BootSnapshotPath(machine.MemoryMb), prepare: true, CompressionLevel, cancellationToken);
+        return await SaveAsync(machine, machine.Image.BootSnapshotPath(machine.MemoryMb, options.ConsoleShell), prepare: true, CompressionLevel, cancellationToken);
     }
 
     private static Task<Util.FileLock> AcquireBootLockAsync(StoredImage image, int memoryMb, MachineOptions options, CancellationToken cancellationToken) =>
-        Util.FileLock.AcquireAsync(image.BootSnapshotLockPath(memoryMb), BootLockTimeout,
+        Util.FileLock.AcquireAsync(image.BootSnapshotLockPath(memoryMb, options.ConsoleShell), BootLockTimeout,
             () => MachineLog.WaitingForBootSnapshot(options.Logger), cancellationToken);
 
     /// <summary>A usable snapshot, or null with the reason it is not (null reason: there is none).</summary>
@@ -139,12 +139,16 @@ internal static class Snapshots
     /// its lock and only if the directory still holds that very unit (a concurrent save may have
     /// replaced it with a good one). When the lock is busy, a writer is replacing it anyway.
     /// </summary>
-    public static async Task DiscardIfUnchangedAsync(StoredImage image, int memoryMb, SnapshotRef judged, CancellationToken cancellationToken)
+    public static Task DiscardIfUnchangedAsync(StoredImage image, int memoryMb, SnapshotRef judged, CancellationToken cancellationToken) =>
+        DiscardIfUnchangedAsync(image, memoryMb, judged, consoleShell: false, cancellationToken);
+
+    /// <inheritdoc cref="DiscardIfUnchangedAsync(StoredImage, int, SnapshotRef, CancellationToken)"/>
+    public static async Task DiscardIfUnchangedAsync(StoredImage image, int memoryMb, SnapshotRef judged, bool consoleShell, CancellationToken cancellationToken)
     {
         Util.FileLock fileLock;
         try
         {
-            fileLock = await Util.FileLock.AcquireAsync(image.BootSnapshotLockPath(memoryMb), TimeSpan.Zero, null, cancellationToken);
+            fileLock = await Util.FileLock.AcquireAsync(image.BootSnapshotLockPath(memoryMb, consoleShell), TimeSpan.Zero, null, cancellationToken);
         }
         catch (TimeoutException)
         {

@@ -33,6 +33,13 @@ public sealed record RuntimeAssets
     /// </summary>
     public string? AgentSourceDirectory { get; init; }
 
+    /// <summary>
+    /// The browser assets of <c>sandbox86 prepare</c>/<c>web</c>: the page (<c>index.html</c>, <c>sandbox86.js</c>,
+    /// <c>sandbox86.css</c>) and the pinned npm xterm.js packages under <c>node_modules/@xterm/</c>. Null when
+    /// not shipped (the page cannot be built then).
+    /// </summary>
+    public string? WebDirectory { get; init; }
+
     /// <summary>The Node.js executable (a path, or a name looked up on PATH).</summary>
     public string NodeExecutable { get; init; } = "node";
 
@@ -54,6 +61,7 @@ public sealed record RuntimeAssets
         {
             WorkerScript = Path.Combine(full, "worker", "worker.mjs"),
             AgentBinary = Path.Combine(full, "agent", AgentFileName),
+            WebDirectory = Path.Combine(full, "web"),
             Origin = $"package content in {full}",
         };
     }
@@ -67,6 +75,7 @@ public sealed record RuntimeAssets
             WorkerScript = Path.Combine(full, "worker", "worker.mjs"),
             AgentBinary = Path.Combine(full, "agent", "out", AgentFileName),
             AgentSourceDirectory = Path.Combine(full, "agent"),
+            WebDirectory = Path.Combine(full, "web"),
             Origin = $"checkout {full}",
         };
     }

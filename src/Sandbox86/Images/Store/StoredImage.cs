@@ -42,10 +42,14 @@ public sealed class StoredImage
     /// The boot snapshot for a memory size (one per size: v86 states are tied to it): a directory
     /// holding <see cref="SnapshotStateFile"/> and <see cref="SnapshotMetaFile"/>, published with one rename.
     /// </summary>
-    public string BootSnapshotPath(int memoryMb) => Path.Combine(SnapshotDirectory, $"boot-{memoryMb}m");
+    /// A machine with <see cref="Machines.MachineOptions.ConsoleShell"/> runs another guest (a shell on its
+    /// console), so its boot snapshot has its own name (<c>boot-256m-console</c>).
+    public string BootSnapshotPath(int memoryMb, bool consoleShell = false) => Path.Combine(SnapshotDirectory, $"boot-{memoryMb}m{ConsoleSuffix(consoleShell)}");
 
     /// <summary>The lock every writer of <see cref="BootSnapshotPath"/> holds (first-run creation, <c>boot --save</c>, discard).</summary>
-    public string BootSnapshotLockPath(int memoryMb) => Path.Combine(SnapshotDirectory, $".boot-{memoryMb}m.lock");
+    public string BootSnapshotLockPath(int memoryMb, bool consoleShell = false) => Path.Combine(SnapshotDirectory, $".boot-{memoryMb}m{ConsoleSuffix(consoleShell)}.lock");
+
+    private static string ConsoleSuffix(bool consoleShell) => consoleShell ? "-console" : "";
 
     /// <summary>Reads the image in <paramref name="directory"/> (a build directory or a name symlink); throws <see cref="ImageStoreException"/> when its manifest is missing, unreadable or of another format.</summary>
     public static StoredImage Load(string directory)
