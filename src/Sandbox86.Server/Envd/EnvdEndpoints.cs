@@ -21,13 +21,15 @@ internal static class EnvdEndpoints
 
     public static IEndpointRouteBuilder MapEnvd(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/health", () => TypedResults.NoContent());
-        endpoints.MapPost("/process.Process/{method}", (string method, HttpContext context) =>
+        // envd is Connect-RPC behind the E2b-Sandbox-Id header: not part of the control plane's OpenAPI document.
+        var envd = endpoints.MapGroup("").ExcludeFromDescription();
+        envd.MapGet("/health", () => TypedResults.NoContent());
+        envd.MapPost("/process.Process/{method}", (string method, HttpContext context) =>
             RpcAsync(context, ProcessService.IsStreaming(method), call => ProcessService.HandleAsync(method, call, context, Deadline(context))));
-        endpoints.MapPost("/filesystem.Filesystem/{method}", (string method, HttpContext context) =>
+        envd.MapPost("/filesystem.Filesystem/{method}", (string method, HttpContext context) =>
             RpcAsync(context, method == "WatchDir", call => FilesystemService.HandleAsync(method, call, context, Deadline(context))));
-        endpoints.MapGet("/files", (HttpContext context) => RestAsync(context, call => FileTransfer.DownloadAsync(call, context, context.RequestAborted)));
-        endpoints.MapPost("/files", (HttpContext context) => RestAsync(context, call => FileTransfer.UploadAsync(call, context, context.RequestAborted)));
+        envd.MapGet("/files", (HttpContext context) => RestAsync(context, call => FileTransfer.DownloadAsync(call, context, context.RequestAborted)));
+        envd.MapPost("/files", (HttpContext context) => RestAsync(context, call => FileTransfer.UploadAsync(call, context, context.RequestAborted)));
         return endpoints;
     }
 
