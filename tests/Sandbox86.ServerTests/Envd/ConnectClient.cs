@@ -59,7 +59,8 @@ internal sealed class ConnectClient(Uri baseUri, string sandboxId, string? token
     public Task<List<(byte Flags, JsonElement Message)>> StreamAsync(string path, string json, int? timeoutMs = null) =>
         StreamRawAsync(path, Envelope(Encoding.UTF8.GetBytes(json)), timeoutMs);
 
-    public Task<HttpResponseMessage> SendAsync(HttpRequestMessage request) => _http.SendAsync(request);
+    public Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead) =>
+        _http.SendAsync(request, completion);
 
     public static byte[] Envelope(byte[] payload, byte flags = 0, uint? length = null)
     {
