@@ -193,6 +193,70 @@ public sealed class SdkServerTests(SharedServerFixture fixture) : IClassFixture<
         }
     }
 
+    [Fact]
+    public async Task A_guest_flooding_stdout_into_a_stalled_reader_is_held_back_and_server_memory_stays_bounded()
+    {
+        using var created = await Server.Client.PostAsync("/v2/sandboxes", new StringContent("""{"templateID":"default","timeout":120}""", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(201, (int)created.StatusCode);
+        var id = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("sandboxID").GetString()!;
+        using var client = new ConnectClient(new Uri(Server.Url), id, receiveBuffer: 16 * 1024);
+        GC.Collect();
+        var heapBefore = GC.GetTotalMemory(forceFullCollection: true);
+        var start = new ByteArrayContent(ConnectClient.Envelope(System.Text.Encoding.UTF8.GetBytes(
+            """{"process":{"cmd":"/bin/sh","args":["-c","exec yes 0123456789012345678901234567890123456789012345678901234567890123456789"]}}""")));
+        start.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/connect+json");
+        var response = await client.SendAsync(client.Request(HttpMethod.Post, "/process.Process/Start", start), HttpCompletionOption.ResponseHeadersRead);
+        var stream = await response.Content.ReadAsStreamAsync();
+        // Read only the start event, then stall: nothing more is read from the HTTP stream.
+        var header = new byte[5];
+        await stream.ReadExactlyAsync(header);
+        var first = new byte[System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(1))];
+        await stream.ReadExactlyAsync(first);
+        var pid = JsonDocument.Parse(first).RootElement.GetProperty("event").GetProperty("start").GetProperty("pid").GetUInt32();
+
+        long peak = 0;
+        using var sampling = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            while (!sampling.IsCancellationRequested)
+            {
+                peak = Math.Max(peak, GC.GetTotalMemory(false) - heapBefore);
+                await Task.Delay(100);
+            }
+        });
+
+        // The guest's own count of bytes yes has written (task I/O accounting), read by a second command.
+        async Task<long> Written()
+        {
+            var frames = await client.StreamAsync("/process.Process/Start", "{\"process\":{\"cmd\":\"/bin/sh\",\"args\":[\"-c\",\"grep ^wchar /proc/" + pid + "/io\"]}}");
+            var text = string.Concat(frames.Select(f => f.Message).Where(m => m.TryGetProperty("event", out var e) && e.TryGetProperty("data", out _))
+                .Select(m => System.Text.Encoding.UTF8.GetString(m.GetProperty("event").GetProperty("data").GetProperty("stdout").GetBytesFromBase64())));
+            return long.Parse(text.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        // The pipes, the agent's window and the kernel's socket buffers fill (on loopback the server's send buffer
+        // autotunes to ~4 MB: measured 3.6 MB queued), then yes must block: its count stops. Unbounded buffering
+        // in the server would let it go on at guest speed (~0.3-0.5 MB/s here) for as long as we wait.
+        var readings = new List<long> { await Written() };
+        while (readings.Count < 15 && (readings.Count < 2 || readings[^1] != readings[^2]))
+        {
+            await Task.Delay(2000);
+            readings.Add(await Written());
+        }
+
+        await sampling.CancelAsync();
+        await sampler;
+        response.Dispose();
+        Assert.Equal(200, (await client.UnaryAsync("/process.Process/SendSignal", "{\"process\":{\"pid\":" + pid + "},\"signal\":\"SIGNAL_SIGKILL\"}")).Status);
+        File.WriteAllText(Path.Combine(Path.GetTempPath(), "sandbox86-serve-flood.txt"), $"yes wrote {string.Join(" ", readings)} bytes (every 2 s); peak heap growth {peak}");
+        // Blocked: the guest wrote what the pipe, the agent's window and the socket buffers hold, and then no more.
+        Assert.True(readings[^1] > 64 * 1024, $"yes wrote only {readings[^1]} bytes: the flood did not start");
+        Assert.True(readings[^1] == readings[^2], $"yes kept writing into a stalled reader: {string.Join(" -> ", readings)} bytes");
+        Assert.True(readings[^1] < 16L * 1024 * 1024, $"{readings[^1]} bytes went somewhere before yes blocked");
+        Assert.True(peak < 48L * 1024 * 1024, $"server heap grew by {peak / 1024} KiB while the reader stalled");
+        await Server.Registry.KillAsync(id);
+    }
+
     /// <summary>Installs a hard-linked copy of the default image's build under <paramref name="name"/> with a fresh build id: a rebuild, in a second.</summary>
     private static void InstallCopyOfDefault(ImageStore store, string name)
     {
