@@ -13,4 +13,7 @@ internal static partial class RegistryLog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "sandbox {Sandbox} expired and could not be stopped cleanly: {Error}")]
     public static partial void ExpiryFailed(this ILogger log, string sandbox, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "sandbox {Sandbox}: {Error}")]
+    public static partial void PinFailed(this ILogger log, string sandbox, string error);
 }

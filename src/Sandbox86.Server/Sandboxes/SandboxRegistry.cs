@@ -103,7 +103,7 @@ internal sealed class SandboxRegistry : ISandboxDirectory, IHostedService, IDisp
         try
         {
             // Pinned before the machine starts, so a rebuild of the name meanwhile cannot collect the build.
-            ImageStore.Default.Pin(image, PinHolder(record.SandboxId));
+            TryPin(image, record.SandboxId);
             record.BuildDirectory = image.Directory;
             var machine = await StartMachineAsync(entry, image, new MachineOptions(), cancellationToken);
             record.State = SandboxState.Running;
@@ -160,6 +160,19 @@ internal sealed class SandboxRegistry : ISandboxDirectory, IHostedService, IDisp
             Logger = logger,
         };
 
+    private void TryPin(StoredImage image, string sandboxId)
+    {
+        try
+        {
+            ImageStore.Default.Pin(image, PinHolder(sandboxId));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A store we may not write is one nobody here can collect from either: the build stays regardless.
+            _log.PinFailed(sandboxId, "could not pin its image build: " + e.Message);
+        }
+    }
+
     private void TryUnpin(string sandboxId)
     {
         try
@@ -168,7 +181,7 @@ internal sealed class SandboxRegistry : ISandboxDirectory, IHostedService, IDisp
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ImageStoreException)
         {
-            _log.ExpiryFailed(sandboxId, "could not drop the image pin: " + e.Message);
+            _log.PinFailed(sandboxId, "could not drop its image pin: " + e.Message);
         }
     }
 
