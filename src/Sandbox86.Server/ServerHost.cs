@@ -26,6 +26,14 @@ internal static class ServerHost
             services.AddSingleton<ControlPlaneGuard>();
             // stdout carries the export lines; logs go to stderr.
             services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+            // Machine and network lines carry their sandbox in a scope (SandboxLogger): show it.
+            services.Configure<SimpleConsoleFormatterOptions>(o => o.IncludeScopes = true);
+            services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
+            {
+                document.Info.Title = "sandbox86 serve: E2B control plane";
+                document.Info.Description = "The paths and bodies of E2B's REST API that sandbox86 serves (X-API-Key). envd calls (E2b-Sandbox-Id header) are Connect-RPC and not described here.";
+                return Task.CompletedTask;
+            }));
             services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(90));
         });
         app.Urls.Add($"http://{listen}");
@@ -34,6 +42,7 @@ internal static class ServerHost
         app.MapControlPlane(options);
         app.MapSandboxLogs();
         Fork.ForkEndpoints.MapFork(app, options);
+        app.MapOpenApi();
         return app;
     }
 }

@@ -12,6 +12,17 @@ internal sealed record NewSandboxBody
     [JsonPropertyName("secure")] public bool? Secure { get; init; }
     [JsonPropertyName("autoPause")] public bool? AutoPause { get; init; }
     [JsonPropertyName("allow_internet_access")] public bool? AllowInternetAccess { get; init; }
+    [JsonPropertyName("network")] public SandboxNetworkBody? Network { get; init; }
+}
+
+/// <summary>E2B's <c>SandboxNetworkConfig</c>: the egress rules we honour (the proxy fields have no meaning here).</summary>
+internal sealed record SandboxNetworkBody
+{
+    /// <summary>CIDRs, addresses or domains the guest may reach (over the default deny of local ranges).</summary>
+    [JsonPropertyName("allowOut")] public List<string>? AllowOut { get; init; }
+
+    /// <summary>CIDRs or addresses the guest may not reach.</summary>
+    [JsonPropertyName("denyOut")] public List<string>? DenyOut { get; init; }
 }
 
 /// <summary>Body of set-timeout and connect: <c>{timeout}</c> in seconds.</summary>
@@ -53,5 +64,10 @@ internal sealed record SandboxMetricBody(
     [property: JsonPropertyName("cpuUsedPct")] double CpuUsedPct,
     [property: JsonPropertyName("memUsed")] long MemUsed,
     [property: JsonPropertyName("memTotal")] long MemTotal,
+    [property: JsonPropertyName("memCache")] long MemCache,
     [property: JsonPropertyName("diskUsed")] long DiskUsed,
     [property: JsonPropertyName("diskTotal")] long DiskTotal);
+
+/// <summary>Answer of <c>GET /sandboxes/metrics?sandbox_ids=</c>: the latest metric of each running sandbox asked for.</summary>
+internal sealed record SandboxesWithMetricsBody(
+    [property: JsonPropertyName("sandboxes")] Dictionary<string, SandboxMetricBody> Sandboxes);

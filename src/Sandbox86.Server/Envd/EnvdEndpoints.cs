@@ -21,13 +21,15 @@ internal static class EnvdEndpoints
 
     public static IEndpointRouteBuilder MapEnvd(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/health", () => TypedResults.NoContent());
-        endpoints.MapPost("/process.Process/{method}", (string method, HttpContext context) =>
-            RpcAsync(context, ProcessService.IsStreaming(method), call => ProcessService.HandleAsync(method, call, context, Deadline(context))));
-        endpoints.MapPost("/filesystem.Filesystem/{method}", (string method, HttpContext context) =>
-            RpcAsync(context, method == "WatchDir", call => FilesystemService.HandleAsync(method, call, context, Deadline(context))));
-        endpoints.MapGet("/files", (HttpContext context) => RestAsync(context, call => FileTransfer.DownloadAsync(call, context, context.RequestAborted)));
-        endpoints.MapPost("/files", (HttpContext context) => RestAsync(context, call => FileTransfer.UploadAsync(call, context, context.RequestAborted)));
+        // envd is Connect-RPC behind the E2b-Sandbox-Id header: not part of the control plane's OpenAPI document.
+        var envd = endpoints.MapGroup("").ExcludeFromDescription();
+        envd.MapGet("/health", () => TypedResults.NoContent());
+        envd.MapPost("/process.Process/{method}", (string method, HttpContext context) =>
+            RpcAsync(context, ProcessService.IsStreaming(method), (call, ct) => ProcessService.HandleAsync(method, call, context, ct)));
+        envd.MapPost("/filesystem.Filesystem/{method}", (string method, HttpContext context) =>
+            RpcAsync(context, method == "WatchDir", (call, ct) => FilesystemService.HandleAsync(method, call, context, ct)));
+        envd.MapGet("/files", (HttpContext context) => RestAsync(context, call => FileTransfer.DownloadAsync(call, context, context.RequestAborted)));
+        envd.MapPost("/files", (HttpContext context) => RestAsync(context, call => FileTransfer.UploadAsync(call, context, context.RequestAborted)));
         return endpoints;
     }
 
@@ -43,12 +45,27 @@ internal static class EnvdEndpoints
             ? TimeSpan.FromSeconds(Math.Clamp(s, 1, 3600))
             : TimeSpan.FromSeconds(50);
 
-    private static CancellationToken Deadline(HttpContext context) => context.RequestAborted;
+    /// <summary>
+    /// Connect's deadline for a unary call: the handler's token fires at <c>Connect-Timeout-Ms</c> and the call
+    /// answers <c>deadline_exceeded</c>. Streams keep the request's token: a Start's deadline kills its command
+    /// in the guest (the agent's timeout), which then ends the stream with its end event.
+    /// </summary>
+    private static CancellationTokenSource Deadline(HttpContext context, bool streaming)
+    {
+        var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        if (!streaming && ConnectTimeout(context) is { } timeout)
+        {
+            deadline.CancelAfter(timeout);
+        }
 
-    private static async Task RpcAsync(HttpContext context, bool streaming, Func<EnvdCall, Task> handler)
+        return deadline;
+    }
+
+    private static async Task RpcAsync(HttpContext context, bool streaming, Func<EnvdCall, CancellationToken, Task> handler)
     {
         var contentType = context.Request.ContentType ?? "";
         var expected = streaming ? ConnectWire.StreamContentType : "application/json";
+        using var deadline = Deadline(context, streaming);
         try
         {
             if (!contentType.StartsWith(expected, StringComparison.OrdinalIgnoreCase))
@@ -58,11 +75,15 @@ internal static class EnvdEndpoints
             }
 
             var call = await EnvdCall.ResolveAsync(context, null).ConfigureAwait(false);
-            await handler(call).ConfigureAwait(false);
+            await handler(call, deadline.Token).ConfigureAwait(false);
         }
         catch (ConnectException e)
         {
             await FailAsync(context, streaming, e).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted)
+        {
+            await FailAsync(context, streaming, new ConnectException("deadline_exceeded", "the call did not finish within Connect-Timeout-Ms")).ConfigureAwait(false);
         }
         catch (AgentException e)
         {

@@ -65,9 +65,8 @@ internal sealed partial class SandboxRegistry
             for (var k = 0; k < admitted.Count; k++)
             {
                 var (index, entry) = admitted[k];
-                if (forks[k].Machine is { } child)
+                if (forks[k].Machine is { } child && await AttachForkAsync(entry, child, cancellationToken) is null)
                 {
-                    entry.Attach(child);
                     entry.Record.State = SandboxState.Running;
                     _store.Save(entry.Record);
                     _log.Changed("forked from " + sandboxId, entry.SandboxId);
@@ -76,7 +75,7 @@ internal sealed partial class SandboxRegistry
                 else
                 {
                     Abandon(entry);
-                    results[index] = (null, new SandboxException(500, $"fork failed: {forks[k].Error?.Message}"));
+                    results[index] = (null, new SandboxException(500, $"fork failed: {forks[k].Error?.Message ?? "its network could not be attached"}"));
                 }
             }
 
@@ -86,6 +85,29 @@ internal sealed partial class SandboxRegistry
         {
             source.Gate.Release();
         }
+    }
+
+    // A child gets the parent's network rules on a network of its own and pins the parent's build, as a
+    // create does. Null when attached; the error otherwise (the child machine is then disposed).
+    private async Task<Exception?> AttachForkAsync(SandboxEntry entry, Machine child, CancellationToken cancellationToken)
+    {
+        MachineNetwork? network = null;
+        try
+        {
+            if (NetworkFor(entry.Record, _log) is { } networkOptions)
+            {
+                network = await MachineNetwork.AttachAsync(child, networkOptions, cancellationToken);
+            }
+        }
+        catch (Exception e) when (e is Sandbox86Exception or IOException or OperationCanceledException)
+        {
+            await child.DisposeAsync();
+            return e;
+        }
+
+        TryPin(child.Image, entry.SandboxId);
+        entry.Attach(child, network);
+        return null;
     }
 
     private void Abandon(SandboxEntry entry)
@@ -111,6 +133,9 @@ internal sealed partial class SandboxRegistry
             EnvdAccessToken = parent.EnvdAccessToken is null ? null : Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24)),
             AutoPause = parent.AutoPause,
             AllowInternetAccess = parent.AllowInternetAccess,
+            AllowOut = parent.AllowOut,
+            DenyOut = parent.DenyOut,
+            BuildDirectory = parent.BuildDirectory,
             State = SandboxState.Starting,
         };
     }

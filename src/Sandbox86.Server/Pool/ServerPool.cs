@@ -85,7 +85,7 @@ internal sealed class ServerPool : IWarmPoolBudget, IHostedService, IAsyncDispos
     /// The machine for an admitted create: wakes <paramref name="pooled"/> (from <see cref="TryTake"/>)
     /// when there is one, else, or when it fails to wake, restores one. Never fails for want of a pool.
     /// </summary>
-    public async Task<Machine> StartAsync(StoredImage image, int memoryMb, Machine? pooled, CancellationToken cancellationToken)
+    public async Task<Machine> StartAsync(StoredImage image, Machine? pooled, MachineOptions fallback, CancellationToken cancellationToken)
     {
         if (pooled is not null && _pool is not null)
         {
@@ -106,7 +106,7 @@ internal sealed class ServerPool : IWarmPoolBudget, IHostedService, IAsyncDispos
             }
         }
 
-        return await Machine.StartAsync(image, new MachineOptions { Logger = _log, MemoryMb = memoryMb }, cancellationToken);
+        return await Machine.StartAsync(image, fallback, cancellationToken);
     }
 
     /// <summary>Shuts down a taken machine that will not be used (its create was refused).</summary>

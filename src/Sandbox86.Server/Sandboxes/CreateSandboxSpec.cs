@@ -10,4 +10,6 @@ internal sealed record CreateSandboxSpec
     public bool Secure { get; init; }
     public bool AutoPause { get; init; }
     public bool AllowInternetAccess { get; init; } = true;
+    public List<string> AllowOut { get; init; } = [];
+    public List<string> DenyOut { get; init; } = [];
 }

@@ -5,9 +5,6 @@ namespace Sandbox86.Server.Sandboxes;
 /// <summary>The registry's log lines (source-generated, no allocation when disabled).</summary>
 internal static partial class RegistryLog
 {
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Sandbox}: {Note}")]
-    public static partial void Note(this ILogger log, string sandbox, string note);
-
     [LoggerMessage(Level = LogLevel.Information, Message = "created sandbox {Sandbox} from {Image} in {Ms} ms")]
     public static partial void Created(this ILogger log, string sandbox, string image, int ms);
 
@@ -16,4 +13,7 @@ internal static partial class RegistryLog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "sandbox {Sandbox} expired and could not be stopped cleanly: {Error}")]
     public static partial void ExpiryFailed(this ILogger log, string sandbox, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "sandbox {Sandbox}: {Error}")]
+    public static partial void PinFailed(this ILogger log, string sandbox, string error);
 }

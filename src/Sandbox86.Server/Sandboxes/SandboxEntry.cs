@@ -9,6 +9,7 @@ internal sealed class SandboxEntry : IRunningSandbox, IDisposable
     private readonly ConcurrentDictionary<Type, IAsyncDisposable> _features = new();
     private CancellationTokenSource _stopping = new();
     private Machine? _machine;
+    private MachineNetwork? _network;
 
     public SandboxEntry(SandboxRecord record) => Record = record;
 
@@ -27,6 +28,9 @@ internal sealed class SandboxEntry : IRunningSandbox, IDisposable
 
     public Machine? MachineOrNull => _machine;
 
+    /// <summary>The NIC's network while running; null when created with <c>allow_internet_access: false</c> (no NIC configured, no route).</summary>
+    public MachineNetwork? NetworkOrNull => _network;
+
     public IReadOnlyDictionary<string, string> EnvVars => Record.EnvVars;
 
     public CancellationToken Stopping => _stopping.Token;
@@ -37,7 +41,7 @@ internal sealed class SandboxEntry : IRunningSandbox, IDisposable
 
     public void Dispose() => _stopping.Dispose();
 
-    public void Attach(Machine machine)
+    public void Attach(Machine machine, MachineNetwork? network)
     {
         if (_stopping.IsCancellationRequested)
         {
@@ -46,6 +50,7 @@ internal sealed class SandboxEntry : IRunningSandbox, IDisposable
         }
 
         _machine = machine;
+        _network = network;
     }
 
     /// <summary>Stops the data plane's use of the machine and returns it for saving or disposal.</summary>
@@ -65,6 +70,11 @@ internal sealed class SandboxEntry : IRunningSandbox, IDisposable
         }
 
         _features.Clear();
+        if (Interlocked.Exchange(ref _network, null) is { } network)
+        {
+            await network.DisposeAsync();
+        }
+
         var machine = _machine;
         _machine = null;
         return machine;

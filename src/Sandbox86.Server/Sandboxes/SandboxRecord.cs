@@ -14,6 +14,15 @@ internal sealed record SandboxRecord
     public string? EnvdAccessToken { get; init; }
     public bool AutoPause { get; init; }
     public bool AllowInternetAccess { get; init; } = true;
+
+    /// <summary>Egress allow rules (E2B's <c>network.allowOut</c>) of the sandbox's NIC.</summary>
+    public List<string> AllowOut { get; init; } = [];
+
+    /// <summary>Egress deny rules (E2B's <c>network.denyOut</c>).</summary>
+    public List<string> DenyOut { get; init; } = [];
+
+    /// <summary>The image build the sandbox runs from (<c>images/.builds/ID</c>); a resume must use this build, not the name's current one.</summary>
+    public string? BuildDirectory { get; set; }
     public SandboxState State { get; set; }
 
     /// <summary>TTL left when paused: pausing does not consume it.</summary>

@@ -26,7 +26,10 @@ internal sealed partial class SandboxRegistry : ISandboxDirectory, IHostedServic
     private readonly CancellationTokenSource _shutdown = new();
     private Task _reaper = Task.CompletedTask;
 
-    public SandboxRegistry(ServerOptions options, ILogger<SandboxRegistry> log, Pool.ServerPool? pool = null)
+    private readonly ILoggerFactory _loggers;
+    private readonly string _pinPrefix;
+
+    public SandboxRegistry(ServerOptions options, ILogger<SandboxRegistry> log, ILoggerFactory loggers, Pool.ServerPool? pool = null)
     {
         _options = options;
         // The warm pool charges the same budget: one lock for both (Pool/ServerPool.cs).
@@ -35,7 +38,14 @@ internal sealed partial class SandboxRegistry : ISandboxDirectory, IHostedServic
         _pool.Bind(SandboxMemoryMb);
         _store = new SandboxStore(options.DataDirectory);
         _log = log;
+        _loggers = loggers;
+        // Pins are per data directory: two servers on one image store keep (and clean up) only their own.
+        var data = Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Path.GetFullPath(options.DataDirectory))))[..8];
+        _pinPrefix = $"serve-{data}-";
     }
+
+    /// <summary>The image-store pin that keeps a sandbox's build on disk while the sandbox exists (running or paused).</summary>
+    internal string PinHolder(string sandboxId) => _pinPrefix + sandboxId;
 
     public SandboxLookup Find(string sandboxId) =>
         !_sandboxes.TryGetValue(sandboxId, out var entry) || entry.Removed ? SandboxLookup.NotFound
@@ -89,6 +99,8 @@ internal sealed partial class SandboxRegistry : ISandboxDirectory, IHostedServic
             EnvdAccessToken = spec.Secure ? Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24)) : null,
             AutoPause = spec.AutoPause,
             AllowInternetAccess = spec.AllowInternetAccess,
+            AllowOut = spec.AllowOut,
+            DenyOut = spec.DenyOut,
             State = SandboxState.Starting,
         };
         var entry = new SandboxEntry(record);
@@ -106,8 +118,10 @@ internal sealed partial class SandboxRegistry : ISandboxDirectory, IHostedServic
 
         try
         {
-            var machine = await _pool.StartAsync(image, memory, pooled, cancellationToken);
-            entry.Attach(machine);
+            // Pinned before the machine starts, so a rebuild of the name meanwhile cannot collect the build.
+            TryPin(image, record.SandboxId);
+            record.BuildDirectory = image.Directory;
+            var machine = await StartMachineAsync(entry, image, new MachineOptions { MemoryMb = memory }, cancellationToken, pooled);
             record.State = SandboxState.Running;
             _store.Save(record);
             _log.Created(record.SandboxId, image.Name, (int)machine.StartDuration.TotalMilliseconds);
@@ -117,7 +131,76 @@ internal sealed partial class SandboxRegistry : ISandboxDirectory, IHostedServic
         {
             entry.Removed = true;
             _sandboxes.TryRemove(record.SandboxId, out _);
+            TryUnpin(record.SandboxId);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Starts (or restores) the sandbox's machine with a logger scoped to the sandbox, plugs its NIC into a
+    /// network of its own unless internet access was refused, and attaches both to the entry.
+    /// </summary>
+    private async Task<Machine> StartMachineAsync(SandboxEntry entry, StoredImage image, MachineOptions options, CancellationToken cancellationToken, Machine? pooled = null)
+    {
+        var record = entry.Record;
+        var logger = new SandboxLogger(_loggers.CreateLogger("Sandbox86.Machines"), record.SandboxId);
+        // A create takes a warm machine when the pool has one (it keeps the pool's logger); a resume restores its own state.
+        var machine = options.StatePath is null
+            ? await _pool.StartAsync(image, pooled, options with { Logger = logger }, cancellationToken)
+            : await Machine.StartAsync(image, options with { Logger = logger }, cancellationToken);
+        MachineNetwork? network = null;
+        try
+        {
+            if (NetworkFor(record, logger) is { } networkOptions)
+            {
+                network = await MachineNetwork.AttachAsync(machine, networkOptions, cancellationToken);
+            }
+        }
+        catch
+        {
+            await machine.DisposeAsync();
+            throw;
+        }
+
+        entry.Attach(machine, network);
+        return machine;
+    }
+
+    /// <summary>
+    /// E2B's network settings as our NIC: <c>allow_internet_access: false</c> (and no allow rules) is no
+    /// network at all; otherwise the userspace stack with its egress policy (local ranges denied as always,
+    /// <c>allowOut</c>/<c>denyOut</c> as allow/deny rules).
+    /// </summary>
+    internal static Network.NetworkOptions? NetworkFor(SandboxRecord record, ILogger logger) =>
+        !record.AllowInternetAccess ? null
+        : new Network.NetworkOptions
+        {
+            Policy = new Network.EgressPolicyOptions { Allow = record.AllowOut, Deny = record.DenyOut },
+            Logger = logger,
+        };
+
+    private void TryPin(StoredImage image, string sandboxId)
+    {
+        try
+        {
+            ImageStore.Default.Pin(image, PinHolder(sandboxId));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A store we may not write is one nobody here can collect from either: the build stays regardless.
+            _log.PinFailed(sandboxId, "could not pin its image build: " + e.Message);
+        }
+    }
+
+    private void TryUnpin(string sandboxId)
+    {
+        try
+        {
+            ImageStore.Default.Unpin(PinHolder(sandboxId));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ImageStoreException)
+        {
+            _log.PinFailed(sandboxId, "could not drop its image pin: " + e.Message);
         }
     }
 
@@ -173,6 +256,7 @@ internal sealed partial class SandboxRegistry : ISandboxDirectory, IHostedServic
             }
 
             _store.Delete(sandboxId);
+            TryUnpin(sandboxId);
             entry.Dispose();
             _log.Changed("killed", sandboxId);
         }
@@ -248,9 +332,8 @@ internal sealed partial class SandboxRegistry : ISandboxDirectory, IHostedServic
             Admit(entry);
             try
             {
-                var image = ImageStore.Default.Open(record.ImageName);
-                var machine = await Machine.StartAsync(image, new MachineOptions { StatePath = _store.StatePath(sandboxId), MemoryMb = record.MemoryMb }, cancellationToken);
-                entry.Attach(machine);
+                var image = BuildOf(record);
+                await StartMachineAsync(entry, image, new MachineOptions { StatePath = _store.StatePath(sandboxId), MemoryMb = record.MemoryMb }, cancellationToken);
             }
             catch
             {
@@ -299,6 +382,28 @@ internal sealed partial class SandboxRegistry : ISandboxDirectory, IHostedServic
         }
     }
 
+    /// <summary>
+    /// The exact build a paused sandbox was saved from: its state restores only against that build's files
+    /// (the 9p index and chunks the guest's page cache and open files refer to), never a rebuild of the name.
+    /// </summary>
+    private static StoredImage BuildOf(SandboxRecord record)
+    {
+        if (record.BuildDirectory is null)
+        {
+            // A record from before builds were recorded: the name's current build is all we know.
+            return ImageStore.Default.Open(record.ImageName);
+        }
+
+        try
+        {
+            return StoredImage.Load(record.BuildDirectory);
+        }
+        catch (Exception e) when (e is IOException or ImageStoreException or UnauthorizedAccessException)
+        {
+            throw new SandboxException(409, $"the build of image \"{record.ImageName}\" this sandbox was paused from is gone ({e.Message})");
+        }
+    }
+
     private static string NewId()
     {
         const string alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -315,10 +420,20 @@ internal sealed partial class SandboxRegistry : ISandboxDirectory, IHostedServic
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        var store = ImageStore.Default;
         foreach (var record in _store.LoadPaused())
         {
             _sandboxes[record.SandboxId] = new SandboxEntry(record);
             _log.Changed("found paused", record.SandboxId);
+        }
+
+        // Pins of this data directory's sandboxes that no longer exist (a record lost to a crash) go.
+        foreach (var holder in store.PinHolders(_pinPrefix))
+        {
+            if (!_sandboxes.ContainsKey(holder[_pinPrefix.Length..]))
+            {
+                TryUnpin(holder[_pinPrefix.Length..]);
+            }
         }
 
         _reaper = ReapAsync(_shutdown.Token);

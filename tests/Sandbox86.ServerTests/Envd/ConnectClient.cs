@@ -6,9 +6,28 @@ using System.Text.Json;
 namespace Sandbox86.ServerTests.Envd;
 
 /// <summary>A raw Connect-JSON client (our own framing, so the tests see exactly what goes over the wire).</summary>
-internal sealed class ConnectClient(Uri baseUri, string sandboxId, string? token = null) : IDisposable
+internal sealed class ConnectClient(Uri baseUri, string sandboxId, string? token = null, int? receiveBuffer = null) : IDisposable
 {
-    private readonly HttpClient _http = new() { BaseAddress = baseUri, Timeout = TimeSpan.FromMinutes(2) };
+    private readonly HttpClient _http = new(Handler(receiveBuffer)) { BaseAddress = baseUri, Timeout = TimeSpan.FromMinutes(2) };
+
+    /// <summary>A fixed small SO_RCVBUF turns off the kernel's autotuning, so a stalled reader holds little in the socket.</summary>
+    private static SocketsHttpHandler Handler(int? receiveBuffer) => new()
+    {
+        ConnectCallback = receiveBuffer is not { } size ? null : async (context, ct) =>
+        {
+            var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { ReceiveBufferSize = size, NoDelay = true };
+            try
+            {
+                await socket.ConnectAsync(context.DnsEndPoint, ct);
+                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        },
+    };
 
     public HttpRequestMessage Request(HttpMethod method, string path, HttpContent? content = null, int? timeoutMs = null)
     {
@@ -59,7 +78,8 @@ internal sealed class ConnectClient(Uri baseUri, string sandboxId, string? token
     public Task<List<(byte Flags, JsonElement Message)>> StreamAsync(string path, string json, int? timeoutMs = null) =>
         StreamRawAsync(path, Envelope(Encoding.UTF8.GetBytes(json)), timeoutMs);
 
-    public Task<HttpResponseMessage> SendAsync(HttpRequestMessage request) => _http.SendAsync(request);
+    public Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead) =>
+        _http.SendAsync(request, completion);
 
     public static byte[] Envelope(byte[] payload, byte flags = 0, uint? length = null)
     {

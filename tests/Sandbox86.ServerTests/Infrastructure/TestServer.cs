@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Sandbox86.Server;
+using Sandbox86.Server.Sandboxes;
 
 namespace Sandbox86.ServerTests.Infrastructure;
 
@@ -25,6 +27,9 @@ internal sealed class TestServer : IAsyncDisposable
     public string Url { get; }
 
     public HttpClient Client { get; }
+
+    /// <summary>The running app's registry (the server is in the test process).</summary>
+    public SandboxRegistry Registry => (_app ?? throw new InvalidOperationException("server is stopped")).Services.GetRequiredService<SandboxRegistry>();
 
     public static async Task<TestServer> StartAsync(string? dataDirectory = null, int maxSandboxes = 4, int memoryBudgetMb = 4096, string[]? keys = null, int poolSize = 0)
     {
@@ -60,6 +65,21 @@ internal sealed class TestServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Killed rather than paused at stop: a killed sandbox drops its image pin, and the data goes below.
+        if (_app is not null)
+        {
+            foreach (var entry in Registry.List())
+            {
+                try
+                {
+                    await Registry.KillAsync(entry.SandboxId);
+                }
+                catch (SandboxException)
+                {
+                }
+            }
+        }
+
         await StopAsync();
         Client.Dispose();
         try

@@ -64,6 +64,81 @@ internal static class ConnectWire
         }
     }
 
+    /// <summary>
+    /// Reads the envelopes of a client stream one at a time (StreamInput), each bounded like a single request;
+    /// the stream ends with the request body. A truncated envelope is an error, never a silent end.
+    /// </summary>
+    public static async IAsyncEnumerable<T> ReadStreamAsync<T>(HttpRequest request, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+        where T : IMessage<T>, new()
+    {
+        var header = new byte[5];
+        while (true)
+        {
+            var got = await ReadFullAsync(request.Body, header, cancellationToken).ConfigureAwait(false);
+            if (got == 0)
+            {
+                yield break;
+            }
+
+            if (got < 5)
+            {
+                throw new ConnectException("invalid_argument", "malformed envelope: stream ended inside a header");
+            }
+
+            var length = BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(1));
+            if ((header[0] & 0x01) != 0)
+            {
+                throw new ConnectException("unimplemented", "compressed envelopes are not supported");
+            }
+
+            if (length > MaxRequestBytes)
+            {
+                throw new ConnectException("resource_exhausted", $"request message of {length} bytes exceeds {MaxRequestBytes}");
+            }
+
+            var payload = new byte[length];
+            if (await ReadFullAsync(request.Body, payload, cancellationToken).ConfigureAwait(false) != length)
+            {
+                throw new ConnectException("invalid_argument", $"malformed envelope: stream ended inside a {length}-byte message");
+            }
+
+            if ((header[0] & 0x02) != 0)
+            {
+                // An end-stream flag from a client carries no message.
+                yield break;
+            }
+
+            T message;
+            try
+            {
+                message = length == 0 ? new T() : Parser.Parse<T>(Encoding.UTF8.GetString(payload));
+            }
+            catch (Exception e) when (e is InvalidProtocolBufferException or InvalidJsonException or FormatException or ArgumentException)
+            {
+                throw new ConnectException("invalid_argument", "bad request message: " + e.Message);
+            }
+
+            yield return message;
+        }
+    }
+
+    private static async Task<int> ReadFullAsync(Stream body, byte[] buffer, CancellationToken cancellationToken)
+    {
+        var total = 0;
+        while (total < buffer.Length)
+        {
+            var n = await body.ReadAsync(buffer.AsMemory(total), cancellationToken).ConfigureAwait(false);
+            if (n == 0)
+            {
+                break;
+            }
+
+            total += n;
+        }
+
+        return total;
+    }
+
     public static async Task WriteUnaryAsync(HttpResponse response, IMessage message, CancellationToken cancellationToken)
     {
         response.StatusCode = 200;

@@ -64,11 +64,9 @@ internal static class FileTransfer
 
     private static async Task WriteAsync(EnvdCall call, string path, Stream body, CancellationToken cancellationToken)
     {
-        // Missing parents are made as the calling user, so that user can later create files in them.
-        var parent = path[..Math.Max(1, path.LastIndexOf('/'))];
-        if (call.User != "root" && !await FilesystemService.Exists(call, parent, cancellationToken).ConfigureAwait(false))
+        if (call.User != "root")
         {
-            await FilesystemService.MakeDirectoriesAsUserAsync(call, parent, cancellationToken).ConfigureAwait(false);
+            await FilesystemService.PrepareWriteAsUserAsync(call, path, cancellationToken).ConfigureAwait(false);
         }
 
         await FilesystemService.Guard(async () => { await call.Agent.WriteFileAsync(path, body, 420, true, cancellationToken).ConfigureAwait(false); return 0; }, path).ConfigureAwait(false);

@@ -177,6 +177,22 @@ internal static class FilesystemService
         }
     }
 
+    /// <summary>
+    /// The agent writes as root, so a write for another user is checked as that user first (one exec): missing
+    /// parents are made as the user (so the user can later create files in them), and the file must be
+    /// writable, or creatable in its directory, by the user, as when envd itself writes as that user.
+    /// </summary>
+    public static async Task PrepareWriteAsUserAsync(EnvdCall call, string path, CancellationToken cancellationToken)
+    {
+        const string script = "d=${1%/*}; [ -n \"$d\" ] || d=/; mkdir -p -- \"$d\" && if [ -e \"$1\" ]; then [ -f \"$1\" ] && [ -w \"$1\" ]; else [ -w \"$d\" ]; fi";
+        var result = await call.Agent.ExecAsync(new ExecRequest { Argv = ["sh", "-c", script, "sh", path], User = call.User, OutputCap = 4096 }, cancellationToken).ConfigureAwait(false);
+        if (result.ExitCode != 0)
+        {
+            var detail = result.StderrText.Trim();
+            throw new ConnectException("permission_denied", $"{call.User} may not write '{path}'" + (detail.Length > 0 ? ": " + detail : ""));
+        }
+    }
+
     /// <summary>Files created through the agent belong to root: hand them to the calling user as envd does.</summary>
     public static async Task Chown(EnvdCall call, string path, CancellationToken cancellationToken)
     {

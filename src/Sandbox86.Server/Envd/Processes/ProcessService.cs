@@ -9,7 +9,8 @@ namespace Sandbox86.Server.Envd.Processes;
 /// <summary>envd's <c>process.Process</c> on top of the guest agent's exec.</summary>
 internal static class ProcessService
 {
-    public static bool IsStreaming(string method) => method is "Start" or "Connect";
+    /// <summary>Server streams (Start, Connect) and the client stream StreamInput: all use enveloped connect+json bodies.</summary>
+    public static bool IsStreaming(string method) => method is "Start" or "Connect" or "StreamInput";
 
     public static async Task HandleAsync(string method, EnvdCall call, HttpContext context, CancellationToken cancellationToken)
     {
@@ -62,6 +63,10 @@ internal static class ProcessService
                 break;
             }
 
+            case "StreamInput":
+                await StreamInputAsync(table, context, cancellationToken).ConfigureAwait(false);
+                break;
+
             case "CloseStdin":
             {
                 var request = await ConnectWire.ReadRequestAsync<CloseStdinRequest>(context.Request, false, cancellationToken).ConfigureAwait(false);
@@ -96,6 +101,45 @@ internal static class ProcessService
             default:
                 throw new ConnectException("unimplemented", $"process.Process/{method} is not implemented");
         }
+    }
+
+    /// <summary>
+    /// Client streaming over HTTP/1.1: a start event naming the process, then data events written to its
+    /// stdin in order (each awaits the agent's credit, so a fast sender is held back), ending with the body.
+    /// The answer is one empty message and the end-stream frame.
+    /// </summary>
+    private static async Task StreamInputAsync(ProcessTable table, HttpContext context, CancellationToken cancellationToken)
+    {
+        TrackedProcess? process = null;
+        await foreach (var request in ConnectWire.ReadStreamAsync<StreamInputRequest>(context.Request, cancellationToken).ConfigureAwait(false))
+        {
+            switch (request.EventCase)
+            {
+                case StreamInputRequest.EventOneofCase.Start:
+                    process = table.Find(request.Start.Process);
+                    break;
+                case StreamInputRequest.EventOneofCase.Data:
+                    var target = process ?? throw new ConnectException("invalid_argument", "StreamInput: the first message must be a start event naming the process");
+                    var input = request.Data.Input;
+                    var data = input?.InputCase switch
+                    {
+                        ProcessInput.InputOneofCase.Stdin => input.Stdin,
+                        ProcessInput.InputOneofCase.Pty => input.Pty,
+                        _ => ByteString.Empty,
+                    };
+                    await target.Process.WriteStdinAsync(data.Memory, cancellationToken).ConfigureAwait(false);
+                    break;
+            }
+        }
+
+        if (process is null)
+        {
+            throw new ConnectException("invalid_argument", "StreamInput: no start event");
+        }
+
+        ConnectWire.StartStream(context.Response);
+        await ConnectWire.WriteMessageAsync(context.Response, new StreamInputResponse(), cancellationToken).ConfigureAwait(false);
+        await ConnectWire.WriteEndAsync(context.Response, null, cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task StartAsync(EnvdCall call, ProcessTable table, HttpContext context, CancellationToken cancellationToken)
