@@ -1,4 +1,5 @@
 using Sandbox86.Bench;
+using Sandbox86.Bench.Files;
 using Sandbox86.Bench.Guest;
 using Sandbox86.Bench.Machines;
 using Sandbox86.Bench.Network;
@@ -8,6 +9,7 @@ using Sandbox86.Bench.Network;
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- guest-network [--runs N]
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- relay-throughput
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- agent-host [--runs N]
+//   dotnet run -c Release --project bench/Sandbox86.Bench -- files [--runs N] [--no-server]
 var suite = args.Length > 0 ? args[0] : "help";
 var runs = BenchArgs.Int(args, "--runs", 20);
 switch (suite)
@@ -22,7 +24,9 @@ switch (suite)
         return await RelayThroughput.RunAsync();
     case "agent-host":
         return await AgentHostBench.RunAsync(runs);
+    case "files":
+        return await FileTransferBench.RunAsync(BenchArgs.Int(args, "--runs", 5), args.Contains("--no-server"));
     default:
-        Console.WriteLine("suites: machines [--runs N] | guest-network [--runs N] | relay-throughput | agent-host [--runs N]");
+        Console.WriteLine("suites: machines [--runs N] | guest-network [--runs N] | relay-throughput | agent-host [--runs N] | files [--runs N] [--no-server]");
         return suite == "help" ? 0 : 2;
 }
