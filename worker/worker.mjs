@@ -11,6 +11,8 @@
 //   4 console  both ways     u8 virtio-console port, then that port's bytes (/dev/hvcN); the agent is
 //                            port 1; the ports forwarded are config.consolePorts (default [1])
 //   5 net      both ways     one Ethernet II frame (net0)
+//   6 file     both ways     u32 LE transfer id, then file bytes: host->worker a piece of a filePut,
+//                            worker->host the answer to one fileGet (fewer bytes than asked = end of file)
 //
 // stdout backpressure: once write() returns false, frames wait in our own queue until "drain".
 // Past LOSSY_QUEUE_BYTES, serial bytes and net frames are dropped and counted (a console and a NIC
@@ -23,7 +25,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { V86 } from "v86";
 
-const FRAME_CONTROL = 1, FRAME_EVENT = 2, FRAME_SERIAL = 3, FRAME_CONSOLE = 4, FRAME_NET = 5;
+const FRAME_CONTROL = 1, FRAME_EVENT = 2, FRAME_SERIAL = 3, FRAME_CONSOLE = 4, FRAME_NET = 5, FRAME_FILE = 6;
 // The host never sends more than this in one frame; anything bigger means the pipe is corrupt.
 const MAX_INBOUND_FRAME = 1 << 20;
 // Linux's virtio_console posts page-sized receive buffers: one bus send must fit one buffer.
@@ -36,6 +38,12 @@ const LOSSY_QUEUE_BYTES = 1 << 20;
 const PAUSE_QUEUE_BYTES = 8 << 20;
 // One serial frame holds at most this; more bytes in one tick go out in several frames.
 const SERIAL_BATCH = 64 * 1024;
+// One fileGet answers at most this; the host keeps a few in flight, which bounds both sides' memory.
+const FILE_GET_MAX = 1 << 20;
+// filePut transfers open at once (the host runs one per file copy).
+const FILE_PUTS_MAX = 32;
+// A put is held here until complete (v86 keeps every written file in memory anyway); past this it fails.
+const FILE_PUT_MAX = 1 << 30;
 // How long an exit waits for the host to take what is still queued.
 const EXIT_FLUSH_MS = 2000;
 
@@ -261,6 +269,10 @@ function onControl(msg) {
                 queuedBytes: outQueuedBytes, ...stats,
             });
             break;
+        case "filePut": filePut(msg); break;
+        case "filePutEnd": filePutEnd(msg); break;
+        case "fileAbort": filePuts.delete(msg.id); break;
+        case "fileGet": fileGet(msg); break;
         case "stop":
             if (emulator) { emulator.stop(); emulator.destroy?.(); }
             exitWhenFlushed(0);
@@ -282,12 +294,79 @@ function sendToConsole(payload) {
     }
 }
 
+// Bulk file transfer straight into or out of v86's 9p tree (the guest's root filesystem), without the
+// guest: the virtio-console path moves ~1.8 MiB/s, this one what the pipe and a memcpy allow. The agent
+// keeps the guest coherent (it fsyncs before a get, and renames a put's new inode into place), so here a
+// put only ever creates a name that does not exist yet, and only when all its bytes have arrived.
+const filePuts = new Map();
+
+function fileError(msg, message) {
+    sendEvent({ ev: "error", op: msg.op, id: msg.id, message });
+}
+
+function filePut(msg) {
+    if (!emulator || !emulator.fs9p) { fileError(msg, "no 9p filesystem"); return; }
+    if (filePuts.size >= FILE_PUTS_MAX) { fileError(msg, "too many file transfers"); return; }
+    filePuts.set(msg.id, { path: String(msg.path), pieces: [], size: 0 });
+    sendEvent({ ev: "file", id: msg.id });
+}
+
+function onFilePiece(payload) {
+    if (payload.length < 4) { return; }
+    const put = filePuts.get(payload.readUInt32LE(0));
+    // Pieces of an aborted or unknown transfer are dropped.
+    if (put && !put.tooBig) {
+        put.size += payload.length - 4;
+        if (put.size > FILE_PUT_MAX) { put.tooBig = true; put.pieces = []; return; }
+        put.pieces.push(payload.subarray(4));
+    }
+}
+
+async function filePutEnd(msg) {
+    const put = filePuts.get(msg.id);
+    filePuts.delete(msg.id);
+    if (!put) { fileError(msg, "unknown file transfer"); return; }
+    if (put.tooBig) { fileError(msg, "file larger than " + FILE_PUT_MAX + " bytes"); return; }
+    try {
+        const fs9p = emulator.fs9p;
+        const found = fs9p.SearchPath(put.path);
+        if (found.id !== -1) { fileError(msg, "exists: " + put.path); return; }
+        if (found.parentid === -1) { fileError(msg, "no such directory: " + put.path); return; }
+        const data = put.pieces.length === 1 ? put.pieces[0] : Buffer.concat(put.pieces, put.size);
+        put.pieces = null;
+        await emulator.create_file(put.path, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+        sendEvent({ ev: "file", id: msg.id, size: put.size });
+    } catch (e) {
+        fileError(msg, String(e && e.message || e));
+    }
+}
+
+async function fileGet(msg) {
+    try {
+        const fs9p = emulator && emulator.fs9p;
+        if (!fs9p) { fileError(msg, "no 9p filesystem"); return; }
+        const found = fs9p.SearchPath(String(msg.path));
+        if (found.id === -1) { fileError(msg, "not found: " + msg.path); return; }
+        const inode = fs9p.GetInode(found.id);
+        if ((inode.mode & 0xF000) !== 0x8000) { fileError(msg, "not a regular file: " + msg.path); return; }
+        const offset = Math.max(0, Number(msg.offset) || 0);
+        const length = Math.max(0, Math.min(FILE_GET_MAX, Number(msg.length) || 0, inode.size - offset));
+        const data = length > 0 ? await fs9p.Read(found.id, offset, length) : null;
+        const id = Buffer.allocUnsafe(4);
+        id.writeUInt32LE(msg.id >>> 0, 0);
+        writeFrame(FRAME_FILE, data ? Buffer.concat([id, data]) : id);
+    } catch (e) {
+        fileError(msg, String(e && e.message || e));
+    }
+}
+
 function onFrame(type, payload) {
     switch (type) {
         case FRAME_CONTROL: onControl(JSON.parse(payload.toString("utf8"))); break;
         case FRAME_SERIAL: if (emulator) { emulator.serial_send_bytes(0, new Uint8Array(payload)); } break;
         case FRAME_CONSOLE: if (emulator) { sendToConsole(payload); } break;
         case FRAME_NET: if (emulator) { emulator.bus.send("net0-receive", new Uint8Array(payload)); } break;
+        case FRAME_FILE: onFilePiece(payload); break;
         default: sendEvent({ ev: "error", op: "frame", message: "unknown frame type " + type });
     }
 }

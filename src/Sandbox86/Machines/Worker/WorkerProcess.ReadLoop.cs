@@ -121,6 +121,9 @@ internal sealed partial class WorkerProcess
             case WorkerFrameType.Net:
                 Channels.OnNet(payload);
                 break;
+            case WorkerFrameType.File:
+                OnFileFrame(payload);
+                break;
             default:
                 Fail(new WorkerException($"the VM worker sent an unknown frame type {(byte)type}"));
                 break;
@@ -158,6 +161,7 @@ internal sealed partial class WorkerProcess
                 break;
             case "saved":
             case "stats":
+            case "file":
                 if (_pendingRequests.TryGetValue(id, out var pending))
                 {
                     pending.TrySetResult(message);
@@ -169,6 +173,10 @@ internal sealed partial class WorkerProcess
                 if (id != 0 && _pendingRequests.TryGetValue(id, out var failed))
                 {
                     failed.TrySetException(error);
+                }
+                else if (id != 0 && _pendingGets.TryRemove(id, out var failedGet))
+                {
+                    failedGet.TrySetException(error);
                 }
                 else if (message["op"]?.ToString() == "start")
                 {
