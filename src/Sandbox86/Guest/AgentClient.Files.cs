@@ -16,7 +16,10 @@ public sealed partial class AgentClient
     /// </summary>
     internal IGuestTree? Tree { get; init; }
 
-    private IGuestTree? UsableTree => Volatile.Read(ref _treeUnsupported) == 0 ? Tree : null;
+    /// <summary>Sends every file through the channel even when <see cref="Tree"/> is set (the files bench's A/B).</summary>
+    internal bool ChannelOnly { get; set; }
+
+    private IGuestTree? UsableTree => Volatile.Read(ref _treeUnsupported) == 0 && !ChannelOnly ? Tree : null;
 
     /// <summary>
     /// Writes <paramref name="content"/> to <paramref name="guestPath"/> atomically (temp file and
