@@ -334,8 +334,9 @@ async function filePutEnd(msg) {
         if (found.parentid === -1) { fileError(msg, "no such directory: " + put.path); return; }
         const data = put.pieces.length === 1 ? put.pieces[0] : Buffer.concat(put.pieces, put.size);
         put.pieces = null;
+        const t0 = performance.now();
         await emulator.create_file(put.path, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-        sendEvent({ ev: "file", id: msg.id, size: put.size });
+        sendEvent({ ev: "file", id: msg.id, size: put.size, createMs: Math.round(performance.now() - t0) });
     } catch (e) {
         fileError(msg, String(e && e.message || e));
     }
@@ -371,22 +372,46 @@ function onFrame(type, payload) {
     }
 }
 
-let pending = Buffer.alloc(0);
+// Inbound bytes wait as the chunks stdin gave us; a frame is cut out (one copy at most) only once all
+// of it is here, so a 512 KiB file piece arriving in 64 KiB reads is not re-concatenated per read.
+let inChunks = [];
+let inBytes = 0;
+
+function takeInbound(n) {
+    const first = inChunks[0];
+    if (first.length >= n) {
+        if (first.length === n) { inChunks.shift(); } else { inChunks[0] = first.subarray(n); }
+        inBytes -= n;
+        return first.subarray(0, n);
+    }
+    const out = Buffer.allocUnsafe(n);
+    let offset = 0;
+    while (offset < n) {
+        const c = inChunks[0];
+        const k = Math.min(c.length, n - offset);
+        c.copy(out, offset, 0, k);
+        offset += k;
+        if (k === c.length) { inChunks.shift(); } else { inChunks[0] = c.subarray(k); }
+    }
+    inBytes -= n;
+    return out;
+}
+
 process.stdin.on("data", (chunk) => {
     if (exiting) { return; }
-    pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-    while (pending.length >= 5) {
-        const len = pending.readUInt32LE(0);
+    inChunks.push(chunk);
+    inBytes += chunk.length;
+    while (inBytes >= 5) {
+        if (inChunks[0].length < 5) { inChunks = [Buffer.concat(inChunks)]; }
+        const len = inChunks[0].readUInt32LE(0);
         if (len < 1 || len > MAX_INBOUND_FRAME) {
             sendEvent({ ev: "error", op: "frame", message: "bad frame length " + len });
             exitWhenFlushed(3);
             return;
         }
-        if (pending.length < 4 + len) { break; }
-        const type = pending.readUInt8(4);
-        const payload = pending.subarray(5, 4 + len);
-        pending = pending.subarray(4 + len);
-        onFrame(type, payload);
+        if (inBytes < 4 + len) { break; }
+        const frame = takeInbound(4 + len);
+        onFrame(frame.readUInt8(4), frame.subarray(5));
     }
 });
 // The worker dies with its owner: when the host goes away our stdin closes.

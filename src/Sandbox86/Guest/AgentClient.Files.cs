@@ -95,6 +95,7 @@ public sealed partial class AgentClient
         ArgumentNullException.ThrowIfNull(destination);
         if (UsableTree is { } tree && await ExportAsync(guestPath, cancellationToken).ConfigureAwait(false) is { } exported)
         {
+            Util.PhaseTrace.Mark($"files: {guestPath} exported ({exported.Size} bytes)");
             return await TreeCallAsync(guestPath, () => tree.GetAsync(exported.TreePath, exported.Size, destination, cancellationToken)).ConfigureAwait(false);
         }
 
@@ -171,11 +172,14 @@ public sealed partial class AgentClient
             return false;
         }
 
+        Util.PhaseTrace.Mark($"files: {guestPath} staged in {directory.Value.TreePath}");
         var name = ".sbx86-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
         var staged = (directory.Value.TreePath == "/" ? "" : directory.Value.TreePath) + "/" + name;
         await TreeCallAsync(guestPath, async () => { await tree.PutAsync(staged, content, cancellationToken).ConfigureAwait(false); return 0; }).ConfigureAwait(false);
+        Util.PhaseTrace.Mark($"files: {guestPath} put into the tree");
         var commit = PathPayload(guestPath).String(AgentTag.Name, name).UInt32(AgentTag.Mode, (uint)mode).ToArray();
         await RequestAsync(AgentMessageType.FileCommit, commit, cancellationToken).ConfigureAwait(false);
+        Util.PhaseTrace.Mark($"files: {guestPath} committed");
         return true;
     }
 

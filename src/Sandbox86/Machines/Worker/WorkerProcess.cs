@@ -38,6 +38,8 @@ internal sealed partial class WorkerProcess : IWorkerConnection, Guest.IGuestTre
     {
         _process = process;
         _stdin = process.StandardInput.BaseStream;
+        PipeCapacity.TryGrow(_stdin);
+        PipeCapacity.TryGrow(process.StandardOutput.BaseStream);
         process.ErrorDataReceived += (_, e) => AppendStderr(e.Data);
         process.BeginErrorReadLine();
         _readLoop = Task.Run(ReadLoopAsync);
