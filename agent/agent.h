@@ -114,6 +114,7 @@ void file_stat(const struct frame *f);
 void file_list(const struct frame *f);
 void file_remove(const struct frame *f);
 void file_mkdir(const struct frame *f);
+int lookup_owner(const char *user, uid_t *uid, gid_t *gid); /* exec.c: name, uid or uid:gid */
 void file_stage(const struct frame *f);
 void file_commit(const struct frame *f);
 void file_export(const struct frame *f);

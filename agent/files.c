@@ -523,14 +523,19 @@ void file_commit(const struct frame *f)
     if (parse_req(f, &q) < 0) {
         return;
     }
-    char *name = NULL;
+    char *name = NULL, *user = NULL;
     struct tlv t = { f->payload, f->payload + f->len, 0, 0, 0 };
     while (tlv_next(&t) > 0) {
         if (t.tag == T_NAME) {
             free(name);
             name = tlv_strdup(&t);
+        } else if (t.tag == T_USER) {
+            free(user);
+            user = tlv_strdup(&t);
         }
     }
+    uid_t uid = geteuid();
+    gid_t gid = getegid();
     mode_t mode = q.has_mode ? (mode_t)(q.mode & 07777) : 0644;
     char *canon = NULL, *staged = NULL;
     int e = 0, fd = -1;
@@ -541,16 +546,18 @@ void file_commit(const struct frame *f)
         e = errno;
     } else if ((staged = malloc(strlen(canon) + strlen(name) + 2)) == NULL) {
         e = ENOMEM;
+    } else if (sprintf(staged, "%s/%s", strcmp(canon, "/") == 0 ? "" : canon, name), user && lookup_owner(user, &uid, &gid) < 0) {
+        e = EINVAL; /* no such user: refused before anything is renamed */
     } else {
-        sprintf(staged, "%s/%s", strcmp(canon, "/") == 0 ? "" : canon, name);
         fd = open(staged, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
         struct stat st;
         if (fd < 0 || fstat(fd, &st) < 0) {
             e = errno;
         } else if (!S_ISREG(st.st_mode)) {
             e = EINVAL;
-        } else if (fchown(fd, geteuid(), getegid()) < 0 || fchmod(fd, mode) < 0) {
-            /* As FWRITE does: owned by the agent's user, the mode exactly as asked (no umask). */
+        } else if (fchown(fd, uid, gid) < 0 || fchmod(fd, mode) < 0) {
+            /* Owned by the agent's user as FWRITE does, or by the user asked for (`chown USER:` semantics:
+               that account's primary group), the mode exactly as asked (no umask), before it is visible. */
             e = errno;
         } else if (rename(staged, q.path) < 0) {
             e = errno;
@@ -560,8 +567,8 @@ void file_commit(const struct frame *f)
         close(fd);
     }
     if (e) {
-        if (staged && e != EINVAL) {
-            unlink(staged);
+        if (staged) {
+            unlink(staged); /* only ever our own random name in that directory */
         }
         send_error(f->stream, e, "%s: %s", q.path, strerror(e));
     } else {
@@ -570,6 +577,7 @@ void file_commit(const struct frame *f)
     free(staged);
     free(canon);
     free(name);
+    free(user);
     free(q.path);
 }
 

@@ -34,13 +34,36 @@ public sealed partial class AgentClient
     /// rename) with permission bits <paramref name="mode"/>; with <paramref name="createParents"/>
     /// false a missing parent directory is an error (ENOENT).
     /// </summary>
-    public async Task WriteFileAsync(string guestPath, Stream content, int mode, bool createParents, CancellationToken cancellationToken = default)
+    public Task WriteFileAsync(string guestPath, Stream content, int mode, bool createParents, CancellationToken cancellationToken = default) =>
+        WriteFileAsync(guestPath, content, mode, createParents, owner: null, cancellationToken);
+
+    /// <summary>
+    /// Writes a file as <see cref="WriteFileAsync(string, Stream, int, bool, CancellationToken)"/> does, owned by
+    /// <paramref name="owner"/> (a guest user name, <c>uid</c> or <c>uid:gid</c>; a name gets that account's
+    /// primary group, like <c>chown USER:</c>); null keeps the agent's own user (root).
+    /// </summary>
+    public async Task WriteFileAsync(string guestPath, Stream content, int mode, bool createParents, string? owner, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(content);
-        if (UsableTree is { } tree && await TryWriteThroughTreeAsync(tree, guestPath, content, mode, createParents, cancellationToken).ConfigureAwait(false))
+        if (UsableTree is { } tree && await TryWriteThroughTreeAsync(tree, guestPath, content, mode, createParents, owner, cancellationToken).ConfigureAwait(false))
         {
             return;
         }
+
+        await WriteThroughChannelAsync(guestPath, content, mode, createParents, cancellationToken).ConfigureAwait(false);
+        if (owner is not null)
+        {
+            // The channel's FWRITE has no owner: the file is given away right after its rename.
+            var chown = await ExecAsync(new ExecRequest { Argv = ["chown", owner.Contains(':', StringComparison.Ordinal) ? owner : owner + ":", "--", guestPath], OutputCap = 4096 }, cancellationToken).ConfigureAwait(false);
+            if (chown.ExitCode != 0)
+            {
+                throw new AgentException($"chown {owner} {guestPath}: {chown.StderrText.Trim()}");
+            }
+        }
+    }
+
+    private async Task WriteThroughChannelAsync(string guestPath, Stream content, int mode, bool createParents, CancellationToken cancellationToken)
+    {
 
         var open = new TlvWriter().String(AgentTag.Path, guestPath).UInt32(AgentTag.Mode, (uint)mode).Bool(AgentTag.Parents, createParents).ToArray();
         await EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
@@ -163,7 +186,7 @@ public sealed partial class AgentClient
     // Stage (parents made, canonical directory checked to be on the 9p root), put a new inode under a name
     // the guest has never looked up, commit (owner, mode, rename over the target, in the guest). False when
     // the target is elsewhere: nothing has been read from the content yet.
-    private async Task<bool> TryWriteThroughTreeAsync(IGuestTree tree, string guestPath, Stream content, int mode, bool createParents, CancellationToken cancellationToken)
+    private async Task<bool> TryWriteThroughTreeAsync(IGuestTree tree, string guestPath, Stream content, int mode, bool createParents, string? owner, CancellationToken cancellationToken)
     {
         var stage = PathPayload(guestPath).Bool(AgentTag.Parents, createParents).ToArray();
         var directory = await TreeRequestAsync(AgentMessageType.FileStage, stage, cancellationToken).ConfigureAwait(false);
@@ -177,7 +200,8 @@ public sealed partial class AgentClient
         var staged = (directory.Value.TreePath == "/" ? "" : directory.Value.TreePath) + "/" + name;
         await TreeCallAsync(guestPath, async () => { await tree.PutAsync(staged, content, cancellationToken).ConfigureAwait(false); return 0; }).ConfigureAwait(false);
         Util.PhaseTrace.Mark($"files: {guestPath} put into the tree");
-        var commit = PathPayload(guestPath).String(AgentTag.Name, name).UInt32(AgentTag.Mode, (uint)mode).ToArray();
+        var commitFields = PathPayload(guestPath).String(AgentTag.Name, name).UInt32(AgentTag.Mode, (uint)mode);
+        var commit = (owner is null ? commitFields : commitFields.String(AgentTag.User, owner)).ToArray();
         await RequestAsync(AgentMessageType.FileCommit, commit, cancellationToken).ConfigureAwait(false);
         Util.PhaseTrace.Mark($"files: {guestPath} committed");
         return true;
