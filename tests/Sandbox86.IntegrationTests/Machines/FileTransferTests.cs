@@ -14,7 +14,7 @@ public sealed class FileTransferVm : IAsyncLifetime
 
     internal WorkerProcess Worker => (WorkerProcess)Vm.WorkerConnection;
 
-    public async Task InitializeAsync() => Vm = await Machine.StartAsync(DefaultImage.Open(), new MachineOptions(), CancellationToken.None);
+    public async Task InitializeAsync() => Vm = await Machine.StartAsync(DefaultImage.Open(), new MachineOptions { BootTimeout = TimeSpan.FromMinutes(5) }, CancellationToken.None);
 
     public async Task DisposeAsync() => await Vm.DisposeAsync();
 }
