@@ -9,7 +9,7 @@ using Sandbox86.Bench.Network;
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- guest-network [--runs N]
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- relay-throughput
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- agent-host [--runs N]
-//   dotnet run -c Release --project bench/Sandbox86.Bench -- files [--runs N] [--no-server]
+//   dotnet run -c Release --project bench/Sandbox86.Bench -- files [--runs N] [--no-server|--server-only]
 var suite = args.Length > 0 ? args[0] : "help";
 var runs = BenchArgs.Int(args, "--runs", 20);
 switch (suite)
@@ -25,8 +25,8 @@ switch (suite)
     case "agent-host":
         return await AgentHostBench.RunAsync(runs);
     case "files":
-        return await FileTransferBench.RunAsync(BenchArgs.Int(args, "--runs", 5), args.Contains("--no-server"));
+        return await FileTransferBench.RunAsync(BenchArgs.Int(args, "--runs", 5), args.Contains("--no-server"), args.Contains("--server-only"));
     default:
-        Console.WriteLine("suites: machines [--runs N] | guest-network [--runs N] | relay-throughput | agent-host [--runs N] | files [--runs N] [--no-server]");
+        Console.WriteLine("suites: machines [--runs N] | guest-network [--runs N] | relay-throughput | agent-host [--runs N] | files [--runs N] [--no-server|--server-only]");
         return suite == "help" ? 0 : 2;
 }

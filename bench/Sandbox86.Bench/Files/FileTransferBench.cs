@@ -20,7 +20,7 @@ internal static class FileTransferBench
 {
     private const int Size = 10_000_000;
 
-    public static async Task<int> RunAsync(int runs, bool skipServer)
+    public static async Task<int> RunAsync(int runs, bool skipServer, bool serverOnly = false)
     {
         Console.WriteLine($"machine: {Stats.Machine()}; load average at start: {LoadAverage()}");
         var work = Directory.CreateTempSubdirectory("sbx86-files-bench-");
@@ -31,8 +31,12 @@ internal static class FileTransferBench
             await File.WriteAllBytesAsync(input, data);
             var hash = Convert.ToHexString(SHA256.HashData(data));
 
-            await LibraryAsync(input, hash, work.FullName, runs);
-            await CliAsync(input, hash, work.FullName, runs);
+            if (!serverOnly)
+            {
+                await LibraryAsync(input, hash, work.FullName, runs);
+                await CliAsync(input, hash, work.FullName, runs);
+            }
+
             if (!skipServer)
             {
                 await ServerAsync(data, hash, runs);
