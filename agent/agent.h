@@ -26,11 +26,12 @@ enum msg_type {
     M_EXEC = 0x10, M_STDIN = 0x11, M_STDIN_EOF = 0x12, M_KILL = 0x13, M_RESIZE = 0x14,
     M_FWRITE_OPEN = 0x20, M_FWRITE_DATA = 0x21, M_FWRITE_END = 0x22, M_FREAD = 0x23,
     M_STAT = 0x24, M_LIST = 0x25, M_REMOVE = 0x26, M_MKDIR = 0x27, M_ABORT = 0x28,
+    M_FSTAGE = 0x29, M_FCOMMIT = 0x2A, M_FEXPORT = 0x2B,
     M_SET_CLOCK = 0x30, M_RESEED = 0x31, M_NET_CONFIG = 0x32,
     /* agent -> host */
     M_HELLO = 0x81, M_PONG = 0x82, M_CHAN_CREDIT = 0x83, M_ERROR = 0x84, M_OK = 0x85,
     M_STARTED = 0x90, M_STDOUT = 0x91, M_STDERR = 0x92, M_EXIT = 0x93, M_TRUNCATED = 0x94,
-    M_FDATA = 0xA1, M_FEOF = 0xA2, M_STAT_RESULT = 0xA4, M_LIST_ENTRIES = 0xA5,
+    M_FDATA = 0xA1, M_FEOF = 0xA2, M_STAT_RESULT = 0xA4, M_LIST_ENTRIES = 0xA5, M_FPATH = 0xA6,
 };
 
 enum tag {
@@ -118,6 +119,10 @@ void file_stat(const struct frame *f);
 void file_list(const struct frame *f);
 void file_remove(const struct frame *f);
 void file_mkdir(const struct frame *f);
+int lookup_owner(const char *user, uid_t *uid, gid_t *gid); /* exec.c: name, uid or uid:gid */
+void file_stage(const struct frame *f);
+void file_commit(const struct frame *f);
+void file_export(const struct frame *f);
 int mkdir_parents(const char *path, mode_t mode, int include_last);
 
 /* sys.c */

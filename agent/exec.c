@@ -141,6 +141,18 @@ static int resolve_user(const char *user, struct account *a)
     return found;
 }
 
+/* For file commits: the owner a user string names, as resolve_user sees it. */
+int lookup_owner(const char *user, uid_t *uid, gid_t *gid)
+{
+    struct account a;
+    if (resolve_user(user, &a) < 0) {
+        return -1;
+    }
+    *uid = a.uid;
+    *gid = a.gid;
+    return 0;
+}
+
 enum { STAGE_SETUP = 1, STAGE_EXEC = 2 };
 
 static void child_fail(int errpipe, int stage, const char *what)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #define MAX_FILES 32
@@ -427,5 +428,196 @@ void file_mkdir(const struct frame *f)
     } else {
         send_ok(f->stream);
     }
+    free(q.path);
+}
+
+/* ---- the bulk path: the host moves file bytes through v86's 9p tree, the agent keeps the guest coherent ----
+ * The root filesystem is v86's own 9p tree, which the host can read and write without the guest (v86's
+ * filesystem API). Writes land in a new inode under a name the guest has never looked up, so no cached
+ * page or dentry can be stale; the agent then gives it owner and mode and renames it over the target,
+ * the same atomic commit as FWRITE_END. Reads are preceded by fsync, so the tree holds what the guest's
+ * page cache held. Anything not on that tree answers EXDEV and the host uses the channel instead. */
+
+#define V9FS_MAGIC 0x01021997
+#define STAGE_PREFIX ".sbx86-"
+
+/* 1 when st (of path or fd) lives on the 9p root filesystem the host can see. */
+static int on_root_tree(const struct stat *st, const struct statfs *sf)
+{
+    struct stat root;
+    return stat("/", &root) == 0 && st->st_dev == root.st_dev && (unsigned long)sf->f_type == V9FS_MAGIC;
+}
+
+/* Canonical directory of a target path (which need not exist); NULL with errno set on failure. */
+static char *canonical_parent(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (path[0] != '/' || slash == NULL || slash[1] == 0) {
+        errno = EINVAL;
+        return NULL;
+    }
+    size_t n = slash == path ? 1 : (size_t)(slash - path);
+    char *dir = strndup(path, n);
+    if (dir == NULL) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    char *canon = realpath(dir, NULL);
+    int e = errno;
+    free(dir);
+    errno = e;
+    return canon;
+}
+
+void file_stage(const struct frame *f)
+{
+    struct req q;
+    if (parse_req(f, &q) < 0) {
+        return;
+    }
+    char *canon = NULL;
+    int e = 0;
+    if (q.path[0] != '/') {
+        e = EINVAL;
+    } else if (q.parents) {
+        char *slash = strrchr(q.path, '/');
+        if (slash && slash != q.path) {
+            *slash = 0;
+            if (mkdir_parents(q.path, 0755, 1) < 0) {
+                e = errno;
+            }
+            *slash = '/';
+        }
+    }
+    if (e == 0 && (canon = canonical_parent(q.path)) == NULL) {
+        e = errno;
+    }
+    struct stat st;
+    struct statfs sf;
+    if (e == 0 && (stat(canon, &st) < 0 || statfs(canon, &sf) < 0)) {
+        e = errno;
+    }
+    if (e == 0 && !S_ISDIR(st.st_mode)) {
+        e = ENOTDIR;
+    }
+    if (e == 0 && !on_root_tree(&st, &sf)) {
+        e = EXDEV;
+    }
+    if (e == 0 && lstat(q.path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        e = EISDIR;
+    }
+    if (e) {
+        send_error(f->stream, e, "%s: %s", q.path, strerror(e));
+    } else {
+        pb_reset(&g_pb);
+        pb_str(&g_pb, T_PATH, canon);
+        send_frame(M_FPATH, f->stream, g_pb.data, g_pb.len);
+    }
+    free(canon);
+    free(q.path);
+}
+
+void file_commit(const struct frame *f)
+{
+    struct req q;
+    if (parse_req(f, &q) < 0) {
+        return;
+    }
+    char *name = NULL, *user = NULL;
+    struct tlv t = { f->payload, f->payload + f->len, 0, 0, 0 };
+    while (tlv_next(&t) > 0) {
+        if (t.tag == T_NAME) {
+            free(name);
+            name = tlv_strdup(&t);
+        } else if (t.tag == T_USER) {
+            free(user);
+            user = tlv_strdup(&t);
+        }
+    }
+    uid_t uid = geteuid();
+    gid_t gid = getegid();
+    mode_t mode = q.has_mode ? (mode_t)(q.mode & 07777) : 0644;
+    char *canon = NULL, *staged = NULL;
+    int e = 0, fd = -1;
+    /* Only a name the host made: never a path, never something else of the guest's. */
+    if (name == NULL || strncmp(name, STAGE_PREFIX, strlen(STAGE_PREFIX)) != 0 || strchr(name, '/') || strlen(name) > 128) {
+        e = EINVAL;
+    } else if ((canon = canonical_parent(q.path)) == NULL) {
+        e = errno;
+    } else if ((staged = malloc(strlen(canon) + strlen(name) + 2)) == NULL) {
+        e = ENOMEM;
+    } else if (sprintf(staged, "%s/%s", strcmp(canon, "/") == 0 ? "" : canon, name), user && lookup_owner(user, &uid, &gid) < 0) {
+        e = EINVAL; /* no such user: refused before anything is renamed */
+    } else {
+        fd = open(staged, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0) {
+            e = errno;
+        } else if (!S_ISREG(st.st_mode)) {
+            e = EINVAL;
+        } else if (fchown(fd, uid, gid) < 0 || fchmod(fd, mode) < 0) {
+            /* Owned by the agent's user as FWRITE does, or by the user asked for (`chown USER:` semantics:
+               that account's primary group), the mode exactly as asked (no umask), before it is visible. */
+            e = errno;
+        } else if (rename(staged, q.path) < 0) {
+            e = errno;
+        }
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    if (e) {
+        if (staged) {
+            unlink(staged); /* only ever our own random name in that directory */
+        }
+        send_error(f->stream, e, "%s: %s", q.path, strerror(e));
+    } else {
+        send_ok(f->stream);
+    }
+    free(staged);
+    free(canon);
+    free(name);
+    free(user);
+    free(q.path);
+}
+
+void file_export(const struct frame *f)
+{
+    struct req q;
+    if (parse_req(f, &q) < 0) {
+        return;
+    }
+    int e = 0;
+    char *canon = NULL;
+    struct stat st, again;
+    struct statfs sf;
+    int fd = open(q.path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0 || fstat(fd, &st) < 0 || fstatfs(fd, &sf) < 0) {
+        e = errno;
+    } else if (S_ISDIR(st.st_mode)) {
+        e = EISDIR;
+    } else if (!S_ISREG(st.st_mode) || !on_root_tree(&st, &sf)) {
+        e = EXDEV; /* FIFOs, devices, tmpfs: the channel reads those */
+    } else if (fsync(fd) < 0 && errno != EINVAL) {
+        e = errno;
+    } else if ((canon = realpath(q.path, NULL)) == NULL) {
+        e = errno;
+    } else if (stat(canon, &again) < 0 || again.st_ino != st.st_ino || again.st_dev != st.st_dev) {
+        e = EXDEV; /* renamed under us, or reached through a bind mount: the tree path is not this file */
+    } else if (fstat(fd, &st) < 0) {
+        e = errno;
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    if (e) {
+        send_error(f->stream, e, "%s: %s", q.path, strerror(e));
+    } else {
+        pb_reset(&g_pb);
+        pb_str(&g_pb, T_PATH, canon);
+        pb_u64(&g_pb, T_SIZE, (uint64_t)st.st_size);
+        send_frame(M_FPATH, f->stream, g_pb.data, g_pb.len);
+    }
+    free(canon);
     free(q.path);
 }

@@ -336,6 +336,9 @@ static void dispatch(const struct frame *f)
     case M_LIST: file_list(f); break;
     case M_REMOVE: file_remove(f); break;
     case M_MKDIR: file_mkdir(f); break;
+    case M_FSTAGE: file_stage(f); break;
+    case M_FCOMMIT: file_commit(f); break;
+    case M_FEXPORT: file_export(f); break;
     case M_SET_CLOCK: sys_set_clock(f); break;
     case M_RESEED: sys_reseed(f); break;
     case M_NET_CONFIG: sys_net_config(f); break;

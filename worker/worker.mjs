@@ -13,6 +13,8 @@
 //   4 console  both ways     u8 virtio-console port, then that port's bytes (/dev/hvcN); the agent is
 //                            port 1; the ports forwarded are config.consolePorts (default [1])
 //   5 net      both ways     one Ethernet II frame (net0)
+//   6 file     both ways     u32 LE transfer id, then file bytes: host->worker a piece of a filePut,
+//                            worker->host the answer to one fileGet (fewer bytes than asked = end of file)
 //
 // stdout backpressure: once write() returns false, frames wait in our own queue until "drain".
 // Past LOSSY_QUEUE_BYTES, serial bytes and net frames are dropped and counted (a console and a NIC
@@ -25,7 +27,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { V86 } from "v86";
 
-const FRAME_CONTROL = 1, FRAME_EVENT = 2, FRAME_SERIAL = 3, FRAME_CONSOLE = 4, FRAME_NET = 5;
+const FRAME_CONTROL = 1, FRAME_EVENT = 2, FRAME_SERIAL = 3, FRAME_CONSOLE = 4, FRAME_NET = 5, FRAME_FILE = 6;
 // The host never sends more than this in one frame; anything bigger means the pipe is corrupt.
 const MAX_INBOUND_FRAME = 1 << 20;
 // Linux's virtio_console posts page-sized receive buffers: one bus send must fit one buffer.
@@ -38,6 +40,12 @@ const LOSSY_QUEUE_BYTES = 1 << 20;
 const PAUSE_QUEUE_BYTES = 8 << 20;
 // One serial frame holds at most this; more bytes in one tick go out in several frames.
 const SERIAL_BATCH = 64 * 1024;
+// One fileGet answers at most this; the host keeps a few in flight, which bounds both sides' memory.
+const FILE_GET_MAX = 1 << 20;
+// filePut transfers open at once (the host runs one per file copy).
+const FILE_PUTS_MAX = 32;
+// A put is held here until complete (v86 keeps every written file in memory anyway); past this it fails.
+const FILE_PUT_MAX = 1 << 30;
 // How long an exit waits for the host to take what is still queued.
 const EXIT_FLUSH_MS = 2000;
 
@@ -355,6 +363,10 @@ function onControl(msg) {
                 queuedBytes: outQueuedBytes, ...stats,
             });
             break;
+        case "filePut": filePut(msg); break;
+        case "filePutEnd": filePutEnd(msg); break;
+        case "fileAbort": filePuts.delete(msg.id); break;
+        case "fileGet": fileGet(msg); break;
         case "stop":
             if (emulator) { emulator.stop(); emulator.destroy?.(); }
             exitWhenFlushed(0);
@@ -376,6 +388,73 @@ function sendToConsole(payload) {
     }
 }
 
+// Bulk file transfer straight into or out of v86's 9p tree (the guest's root filesystem), without the
+// guest: the virtio-console path moves ~1.8 MiB/s, this one what the pipe and a memcpy allow. The agent
+// keeps the guest coherent (it fsyncs before a get, and renames a put's new inode into place), so here a
+// put only ever creates a name that does not exist yet, and only when all its bytes have arrived.
+const filePuts = new Map();
+
+function fileError(msg, message) {
+    sendEvent({ ev: "error", op: msg.op, id: msg.id, message });
+}
+
+function filePut(msg) {
+    if (!emulator || !emulator.fs9p) { fileError(msg, "no 9p filesystem"); return; }
+    if (filePuts.size >= FILE_PUTS_MAX) { fileError(msg, "too many file transfers"); return; }
+    filePuts.set(msg.id, { path: String(msg.path), pieces: [], size: 0 });
+    sendEvent({ ev: "file", id: msg.id });
+}
+
+function onFilePiece(payload) {
+    if (payload.length < 4) { return; }
+    const put = filePuts.get(payload.readUInt32LE(0));
+    // Pieces of an aborted or unknown transfer are dropped.
+    if (put && !put.tooBig) {
+        put.size += payload.length - 4;
+        if (put.size > FILE_PUT_MAX) { put.tooBig = true; put.pieces = []; return; }
+        put.pieces.push(payload.subarray(4));
+    }
+}
+
+async function filePutEnd(msg) {
+    const put = filePuts.get(msg.id);
+    filePuts.delete(msg.id);
+    if (!put) { fileError(msg, "unknown file transfer"); return; }
+    if (put.tooBig) { fileError(msg, "file larger than " + FILE_PUT_MAX + " bytes"); return; }
+    try {
+        const fs9p = emulator.fs9p;
+        const found = fs9p.SearchPath(put.path);
+        if (found.id !== -1) { fileError(msg, "exists: " + put.path); return; }
+        if (found.parentid === -1) { fileError(msg, "no such directory: " + put.path); return; }
+        const data = put.pieces.length === 1 ? put.pieces[0] : Buffer.concat(put.pieces, put.size);
+        put.pieces = null;
+        const t0 = performance.now();
+        await emulator.create_file(put.path, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+        sendEvent({ ev: "file", id: msg.id, size: put.size, createMs: Math.round(performance.now() - t0) });
+    } catch (e) {
+        fileError(msg, String(e && e.message || e));
+    }
+}
+
+async function fileGet(msg) {
+    try {
+        const fs9p = emulator && emulator.fs9p;
+        if (!fs9p) { fileError(msg, "no 9p filesystem"); return; }
+        const found = fs9p.SearchPath(String(msg.path));
+        if (found.id === -1) { fileError(msg, "not found: " + msg.path); return; }
+        const inode = fs9p.GetInode(found.id);
+        if ((inode.mode & 0xF000) !== 0x8000) { fileError(msg, "not a regular file: " + msg.path); return; }
+        const offset = Math.max(0, Number(msg.offset) || 0);
+        const length = Math.max(0, Math.min(FILE_GET_MAX, Number(msg.length) || 0, inode.size - offset));
+        const data = length > 0 ? await fs9p.Read(found.id, offset, length) : null;
+        const id = Buffer.allocUnsafe(4);
+        id.writeUInt32LE(msg.id >>> 0, 0);
+        writeFrame(FRAME_FILE, data ? Buffer.concat([id, data]) : id);
+    } catch (e) {
+        fileError(msg, String(e && e.message || e));
+    }
+}
+
 function onFrame(type, payload) {
     noteActivity();
     switch (type) {
@@ -383,26 +462,51 @@ function onFrame(type, payload) {
         case FRAME_SERIAL: if (emulator) { emulator.serial_send_bytes(0, new Uint8Array(payload)); } break;
         case FRAME_CONSOLE: if (emulator) { sendToConsole(payload); } break;
         case FRAME_NET: if (emulator) { emulator.bus.send("net0-receive", new Uint8Array(payload)); } break;
+        case FRAME_FILE: onFilePiece(payload); break;
         default: sendEvent({ ev: "error", op: "frame", message: "unknown frame type " + type });
     }
 }
 
-let pending = Buffer.alloc(0);
+// Inbound bytes wait as the chunks stdin gave us; a frame is cut out (one copy at most) only once all
+// of it is here, so a 512 KiB file piece arriving in 64 KiB reads is not re-concatenated per read.
+let inChunks = [];
+let inBytes = 0;
+
+function takeInbound(n) {
+    const first = inChunks[0];
+    if (first.length >= n) {
+        if (first.length === n) { inChunks.shift(); } else { inChunks[0] = first.subarray(n); }
+        inBytes -= n;
+        return first.subarray(0, n);
+    }
+    const out = Buffer.allocUnsafe(n);
+    let offset = 0;
+    while (offset < n) {
+        const c = inChunks[0];
+        const k = Math.min(c.length, n - offset);
+        c.copy(out, offset, 0, k);
+        offset += k;
+        if (k === c.length) { inChunks.shift(); } else { inChunks[0] = c.subarray(k); }
+    }
+    inBytes -= n;
+    return out;
+}
+
 process.stdin.on("data", (chunk) => {
     if (exiting) { return; }
-    pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-    while (pending.length >= 5) {
-        const len = pending.readUInt32LE(0);
+    inChunks.push(chunk);
+    inBytes += chunk.length;
+    while (inBytes >= 5) {
+        if (inChunks[0].length < 5) { inChunks = [Buffer.concat(inChunks)]; }
+        const len = inChunks[0].readUInt32LE(0);
         if (len < 1 || len > MAX_INBOUND_FRAME) {
             sendEvent({ ev: "error", op: "frame", message: "bad frame length " + len });
             exitWhenFlushed(3);
             return;
         }
-        if (pending.length < 4 + len) { break; }
-        const type = pending.readUInt8(4);
-        const payload = pending.subarray(5, 4 + len);
-        pending = pending.subarray(4 + len);
-        onFrame(type, payload);
+        if (inBytes < 4 + len) { break; }
+        const frame = takeInbound(4 + len);
+        onFrame(frame.readUInt8(4), frame.subarray(5));
     }
 });
 // The worker dies with its owner: when the host goes away our stdin closes.

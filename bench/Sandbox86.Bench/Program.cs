@@ -1,4 +1,5 @@
 using Sandbox86.Bench;
+using Sandbox86.Bench.Files;
 using Sandbox86.Bench.Guest;
 using Sandbox86.Bench.Idle;
 using Sandbox86.Bench.Machines;
@@ -12,6 +13,7 @@ using Sandbox86.Bench.Pool;
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- agent-host [--runs N]
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- idle [--windows N] [--seconds S]
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- pool [--runs N] [--pool N] [--fork N]   (needs the CLI built)
+//   dotnet run -c Release --project bench/Sandbox86.Bench -- files [--runs N] [--no-server|--server-only]
 var suite = args.Length > 0 ? args[0] : "help";
 var runs = BenchArgs.Int(args, "--runs", 20);
 switch (suite)
@@ -31,7 +33,9 @@ switch (suite)
         return 0;
     case "pool":
         return await PoolBench.RunAsync(runs, BenchArgs.Int(args, "--pool", 2), BenchArgs.Int(args, "--fork", 8));
+    case "files":
+        return await FileTransferBench.RunAsync(BenchArgs.Int(args, "--runs", 5), args.Contains("--no-server"), args.Contains("--server-only"));
     default:
-        Console.WriteLine("suites: machines [--runs N] | guest-network [--runs N] | relay-throughput | agent-host [--runs N] | idle [--windows N] [--seconds S] | pool [--runs N] [--pool N] [--fork N]");
+        Console.WriteLine("suites: machines [--runs N] | guest-network [--runs N] | relay-throughput | agent-host [--runs N] | idle [--windows N] [--seconds S] | pool [--runs N] [--pool N] [--fork N] | files [--runs N] [--no-server|--server-only]");
         return suite == "help" ? 0 : 2;
 }

@@ -20,6 +20,9 @@ internal enum AgentMessageType : byte
     Remove = 0x26,
     Mkdir = 0x27,
     Abort = 0x28,
+    FileStage = 0x29,
+    FileCommit = 0x2A,
+    FileExport = 0x2B,
     SetClock = 0x30,
     Reseed = 0x31,
     NetConfig = 0x32,
@@ -38,4 +41,5 @@ internal enum AgentMessageType : byte
     FileEof = 0xA2,
     StatResult = 0xA4,
     ListEntries = 0xA5,
+    FilePath = 0xA6,
 }

@@ -255,7 +255,7 @@ public sealed partial class Machine : IAsyncDisposable
         var serialTail = worker.Channels.SerialTail;
         var panic = serialTail.Panicked;
         var agentStream = new AgentChannelStream(worker);
-        var agent = new AgentClient(agentStream);
+        var agent = new AgentClient(agentStream) { Tree = worker as IGuestTree };
         var machine = new Machine(image, memoryMb, worker, agentStream, agent, restoring) { _lease = lease };
         _ = worker.Exited.ContinueWith(_ => lease.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         machine.SerialReceived += options.SerialOutput;

@@ -69,8 +69,9 @@ internal static class FileTransfer
             await FilesystemService.PrepareWriteAsUserAsync(call, path, cancellationToken).ConfigureAwait(false);
         }
 
-        await FilesystemService.Guard(async () => { await call.Agent.WriteFileAsync(path, body, 420, true, cancellationToken).ConfigureAwait(false); return 0; }, path).ConfigureAwait(false);
-        await FilesystemService.Chown(call, path, cancellationToken).ConfigureAwait(false);
+        // Owned by the calling user from the moment it appears (the agent chowns before its rename; no exec of chown).
+        var owner = call.User != "root" ? call.User : null;
+        await FilesystemService.Guard(async () => { await call.Agent.WriteFileAsync(path, body, 420, true, owner, cancellationToken).ConfigureAwait(false); return 0; }, path).ConfigureAwait(false);
     }
 
     private static Dictionary<string, string> Entry(string path) => new()

@@ -24,4 +24,10 @@ internal enum WorkerFrameType : byte
 
     /// <summary>Both ways: one Ethernet II frame of net0.</summary>
     Net = 5,
+
+    /// <summary>
+    /// Both ways: a u32 LE transfer id, then file bytes. Host to worker: a piece of a <c>filePut</c>;
+    /// worker to host: the answer to one <c>fileGet</c> (fewer bytes than asked for = end of file).
+    /// </summary>
+    File = 6,
 }

@@ -84,6 +84,9 @@ internal sealed partial class WorkerProcess
             case WorkerFrameType.Net:
                 Channels.OnNet(payload);
                 break;
+            case WorkerFrameType.File:
+                OnFileFrame(payload);
+                break;
             default:
                 Fail(new WorkerException($"the VM worker sent an unknown frame type {(byte)type}"));
                 break;
@@ -123,6 +126,7 @@ internal sealed partial class WorkerProcess
             case "stats":
             case "suspended":
             case "resumed":
+            case "file":
                 if (_pendingRequests.TryGetValue(id, out var pending))
                 {
                     pending.TrySetResult(message);
@@ -134,6 +138,10 @@ internal sealed partial class WorkerProcess
                 if (id != 0 && _pendingRequests.TryGetValue(id, out var failed))
                 {
                     failed.TrySetException(error);
+                }
+                else if (id != 0 && _pendingGets.TryRemove(id, out var failedGet))
+                {
+                    failedGet.TrySetException(error);
                 }
                 else if (message["op"]?.ToString() == "start")
                 {

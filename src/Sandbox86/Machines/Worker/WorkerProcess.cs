@@ -14,7 +14,7 @@ namespace Sandbox86.Machines.Worker;
 /// and hands them to <see cref="Channels"/> (bounded per-channel queues with their own consumers); it
 /// never runs a consumer itself, and whatever ends it fails the worker with the reason.
 /// </summary>
-internal sealed partial class WorkerProcess : IWorkerConnection
+internal sealed partial class WorkerProcess : IWorkerConnection, Guest.IGuestTree
 {
     /// <summary>Serial batches, agent chunks and Ethernet frames are all far below this.</summary>
     internal const int MaxInboundFrame = 4 * 1024 * 1024;
@@ -38,6 +38,8 @@ internal sealed partial class WorkerProcess : IWorkerConnection
     {
         _process = process;
         _stdin = process.StandardInput.BaseStream;
+        PipeCapacity.TryGrow(_stdin);
+        PipeCapacity.TryGrow(process.StandardOutput.BaseStream);
         process.ErrorDataReceived += (_, e) => AppendStderr(e.Data);
         process.BeginErrorReadLine();
         _readLoop = Task.Run(ReadLoopAsync);
@@ -185,9 +187,11 @@ internal sealed partial class WorkerProcess : IWorkerConnection
     public Task SendNetAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken) =>
         SendFrameAsync(WorkerFrameType.Net, null, frame, cancellationToken);
 
-    private async Task<JsonObject> RequestAsync(JsonObject message, CancellationToken cancellationToken)
+    private Task<JsonObject> RequestAsync(JsonObject message, CancellationToken cancellationToken) =>
+        RequestAsync(message, Interlocked.Increment(ref _nextRequestId), cancellationToken);
+
+    private async Task<JsonObject> RequestAsync(JsonObject message, int id, CancellationToken cancellationToken)
     {
-        var id = Interlocked.Increment(ref _nextRequestId);
         var tcs = new TaskCompletionSource<JsonObject>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pendingRequests[id] = tcs;
         message["id"] = id;
@@ -296,6 +300,11 @@ internal sealed partial class WorkerProcess : IWorkerConnection
             _ready.TrySetException(reason);
             _started.TrySetException(reason);
             foreach (var pending in _pendingRequests.Values)
+            {
+                pending.TrySetException(reason);
+            }
+
+            foreach (var pending in _pendingGets.Values)
             {
                 pending.TrySetException(reason);
             }
