@@ -25,7 +25,8 @@ await step('background', async () => {
   const listed = await sbx.commands.list()
   if (!listed.some(p => p.pid === bg.pid)) return false
   await sbx.commands.sendStdin(bg.pid, 'hello\n')
-  await new Promise(res => setTimeout(res, 1500))
+  // The echo reaches the handle when the guest gets CPU: poll for it (a loaded machine takes seconds), not a fixed wait.
+  for (const t0 = Date.now(); !bg.stdout.includes('got hello') && Date.now() - t0 < 20000;) await new Promise(res => setTimeout(res, 100))
   const re = await sbx.commands.connect(bg.pid)
   const killed = await sbx.commands.kill(bg.pid)
   try { await re.wait() } catch { /* killed: CommandExitError */ }
