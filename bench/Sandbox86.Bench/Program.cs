@@ -8,6 +8,7 @@ using Sandbox86.Bench.Network;
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- guest-network [--runs N]
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- relay-throughput
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- agent-host [--runs N]
+//   dotnet run -c Release --project bench/Sandbox86.Bench -- pause [--runs N] [--dirty-mb MB]
 var suite = args.Length > 0 ? args[0] : "help";
 var runs = BenchArgs.Int(args, "--runs", 20);
 switch (suite)
@@ -22,7 +23,10 @@ switch (suite)
         return await RelayThroughput.RunAsync();
     case "agent-host":
         return await AgentHostBench.RunAsync(runs);
+    case "pause":
+        await PauseBench.RunAsync(BenchArgs.Int(args, "--runs", 5), BenchArgs.Int(args, "--dirty-mb", 8));
+        return 0;
     default:
-        Console.WriteLine("suites: machines [--runs N] | guest-network [--runs N] | relay-throughput | agent-host [--runs N]");
+        Console.WriteLine("suites: machines [--runs N] | guest-network [--runs N] | relay-throughput | agent-host [--runs N] | pause [--runs N] [--dirty-mb MB]");
         return suite == "help" ? 0 : 2;
 }

@@ -140,6 +140,7 @@ internal sealed partial class WorkerProcess : IWorkerConnection
     public async Task<long> SaveStateAsync(string path, CancellationToken cancellationToken)
     {
         var reply = await RequestAsync(new JsonObject { ["op"] = "save", ["path"] = path }, cancellationToken);
+        Util.PhaseTrace.Mark($"worker: v86 save_state {reply["saveStateMs"]} ms, write {reply["writeMs"]} ms");
         return reply["bytes"]?.GetValue<long>() ?? 0;
     }
 
