@@ -2,6 +2,7 @@ using Sandbox86.Bench;
 using Sandbox86.Bench.Guest;
 using Sandbox86.Bench.Machines;
 using Sandbox86.Bench.Network;
+using Sandbox86.Bench.Serve;
 
 // Benchmarks, not tests: they measure and print medians. Usage:
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- machines [--runs N]
@@ -9,6 +10,7 @@ using Sandbox86.Bench.Network;
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- relay-throughput
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- agent-host [--runs N]
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- pause [--runs N] [--dirty-mb MB]
+//   dotnet run -c Release --project bench/Sandbox86.Bench -- serve [--runs N] [--round-trips N]   (needs the CLI built)
 var suite = args.Length > 0 ? args[0] : "help";
 var runs = BenchArgs.Int(args, "--runs", 20);
 switch (suite)
@@ -26,7 +28,9 @@ switch (suite)
     case "pause":
         await PauseBench.RunAsync(BenchArgs.Int(args, "--runs", 5), BenchArgs.Int(args, "--dirty-mb", 8));
         return 0;
+    case "serve":
+        return await ServeBench.RunAsync(BenchArgs.Int(args, "--runs", 5), BenchArgs.Int(args, "--round-trips", 200));
     default:
-        Console.WriteLine("suites: machines [--runs N] | guest-network [--runs N] | relay-throughput | agent-host [--runs N] | pause [--runs N] [--dirty-mb MB]");
+        Console.WriteLine("suites: machines [--runs N] | guest-network [--runs N] | relay-throughput | agent-host [--runs N] | pause [--runs N] [--dirty-mb MB] | serve [--runs N] [--round-trips N]");
         return suite == "help" ? 0 : 2;
 }
