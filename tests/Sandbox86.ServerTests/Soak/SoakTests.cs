@@ -32,10 +32,12 @@ public sealed class SoakTests
         "a=$(for p in /proc/[0-9]*; do [ \"$(readlink $p/exe)\" = /.sandbox86/agent ] && echo ${p#/proc/}; done | sort -n | head -n 1); " +
         "echo $(ls /proc/$a/fd | wc -l) $(ls /proc/[0-9]*/fd 2>/dev/null | grep -c '^[0-9]')";
 
-    // A restored worker faults in guest RAM as the guest first touches it (a bounded, one-time growth up to
-    // the guest's size: 324 -> 422 MiB over this run without it), so the guest touches most of its free
-    // memory once before the first sample and what follows measures what the commands themselves keep.
-    private const string TouchGuestMemory = "python3 -c \"b = b'x' * (128 << 20)\"";
+    // A restored worker faults in guest RAM as the guest first touches pages (324 -> 422 MiB over one run,
+    // 488 -> 526 MiB after touching 128 MB first): bounded by the guest's size, and not a leak. So the worker
+    // is judged by its RSS outside guest RAM, i.e. without the one large mapping that holds the wasm
+    // memory (one mapping of guest RAM plus v86's own, 270 MiB for a 256 MB guest; every other mapping of a
+    // node process measured under 64 MiB).
+    private const long WasmReservationKiB = 200 * 1024;
 
     [Fact]
     public async Task A_thousand_sequential_commands_grow_neither_server_nor_worker_nor_guest_fds()
@@ -48,7 +50,6 @@ public sealed class SoakTests
         // Each call's own bound: a command that hangs fails the test, but a loaded host may be slow.
         using var http = new HttpClient { BaseAddress = new Uri(server.Url), Timeout = TimeSpan.FromMinutes(5) };
         var worker = FindWorker();
-        Assert.Equal(0, (await RunAsync(client, http, "/bin/sh", ["-c", TouchGuestMemory], "root")).Code);
 
         var serverRss = new List<double>();
         var workerRss = new List<double>();
@@ -72,19 +73,19 @@ public sealed class SoakTests
             times.Add(clock.Elapsed.TotalMilliseconds);
             Assert.Equal(0, code);
             serverRss.Add(RssMiB(Environment.ProcessId));
-            workerRss.Add(RssMiB(worker));
+            workerRss.Add(RssOutsideGuestMiB(worker));
         }
 
         var serverFirst = Median(serverRss[..100]);
         var serverLast = Median(serverRss[^100..]);
         var workerFirst = Median(workerRss[..100]);
         var workerLast = Median(workerRss[^100..]);
-        var summary = $"server RSS median {serverFirst:0.0} -> {serverLast:0.0} MiB, worker {workerFirst:0.0} -> {workerLast:0.0} MiB, " +
+        var summary = $"server RSS median {serverFirst:0.0} -> {serverLast:0.0} MiB, worker outside guest RAM {workerFirst:0.0} -> {workerLast:0.0} MiB (all of it now {RssMiB(worker):0.0}), " +
             $"agent fds [{string.Join(' ', agentFds)}], all guest fds [{string.Join(' ', allFds)}], " +
             $"Start of /bin/true median {Median(times):0} ms, 1000 commands in {total.Elapsed.TotalSeconds:0} s";
         Console.WriteLine("soak: " + summary);
         Assert.All(agentFds, n => Assert.True(n >= 3, "the agent's /proc/PID/fd was not read: " + summary));
-        Assert.True(workerFirst > 50, "the worker process was not sampled: " + summary);
+        Assert.True(workerFirst > 20, "the worker process was not sampled: " + summary);
         Assert.True(serverLast - serverFirst <= ServerToleranceMiB, "server grew: " + summary);
         Assert.True(workerLast - workerFirst <= WorkerToleranceMiB, "worker grew: " + summary);
 
@@ -173,6 +174,28 @@ public sealed class SoakTests
         }
 
         throw new InvalidOperationException($"no VmRSS for process {pid}");
+    }
+
+    /// <summary>RSS of every mapping but the wasm memory's reservation, from /proc/PID/smaps.</summary>
+    private static double RssOutsideGuestMiB(int pid)
+    {
+        long total = 0;
+        long size = 0;
+        foreach (var line in File.ReadLines($"/proc/{pid}/smaps"))
+        {
+            if (line.StartsWith("Size:", StringComparison.Ordinal))
+            {
+                size = KiB(line);
+            }
+            else if (line.StartsWith("Rss:", StringComparison.Ordinal) && size < WasmReservationKiB)
+            {
+                total += KiB(line);
+            }
+        }
+
+        return total / 1024.0;
+
+        static long KiB(string line) => long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private static double Median(List<double> values)
