@@ -340,11 +340,14 @@ function skipFreshMemoryZeroing(emu) {
 
 async function save(msg) {
     try {
+        const t0 = performance.now();
         const state = await emulator.save_state();
+        const t1 = performance.now();
         const tmp = msg.path + ".part";
         fs.writeFileSync(tmp, new Uint8Array(state));
         fs.renameSync(tmp, msg.path);
-        sendEvent({ ev: "saved", id: msg.id, path: msg.path, bytes: state.byteLength });
+        const t2 = performance.now();
+        sendEvent({ ev: "saved", id: msg.id, path: msg.path, bytes: state.byteLength, saveStateMs: Math.round(t1 - t0), writeMs: Math.round(t2 - t1) });
     } catch (e) {
         sendEvent({ ev: "error", op: "save", id: msg.id, message: String(e && e.message || e) });
     }

@@ -5,6 +5,7 @@ using Sandbox86.Bench.Idle;
 using Sandbox86.Bench.Machines;
 using Sandbox86.Bench.Network;
 using Sandbox86.Bench.Pool;
+using Sandbox86.Bench.Serve;
 
 // Benchmarks, not tests: they measure and print medians. Usage:
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- machines [--runs N]
@@ -14,6 +15,8 @@ using Sandbox86.Bench.Pool;
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- idle [--windows N] [--seconds S]
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- pool [--runs N] [--pool N] [--fork N]   (needs the CLI built)
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- files [--runs N] [--no-server|--server-only]
+//   dotnet run -c Release --project bench/Sandbox86.Bench -- pause [--runs N] [--dirty-mb MB]
+//   dotnet run -c Release --project bench/Sandbox86.Bench -- serve [--runs N] [--round-trips N]   (needs the CLI built)
 var suite = args.Length > 0 ? args[0] : "help";
 var runs = BenchArgs.Int(args, "--runs", 20);
 switch (suite)
@@ -35,7 +38,12 @@ switch (suite)
         return await PoolBench.RunAsync(runs, BenchArgs.Int(args, "--pool", 2), BenchArgs.Int(args, "--fork", 8));
     case "files":
         return await FileTransferBench.RunAsync(BenchArgs.Int(args, "--runs", 5), args.Contains("--no-server"), args.Contains("--server-only"));
+    case "pause":
+        await PauseBench.RunAsync(BenchArgs.Int(args, "--runs", 5), BenchArgs.Int(args, "--dirty-mb", 8));
+        return 0;
+    case "serve":
+        return await ServeBench.RunAsync(BenchArgs.Int(args, "--runs", 5), BenchArgs.Int(args, "--round-trips", 200));
     default:
-        Console.WriteLine("suites: machines [--runs N] | guest-network [--runs N] | relay-throughput | agent-host [--runs N] | idle [--windows N] [--seconds S] | pool [--runs N] [--pool N] [--fork N] | files [--runs N] [--no-server|--server-only]");
+        Console.WriteLine("suites: machines [--runs N] | guest-network [--runs N] | relay-throughput | agent-host [--runs N] | idle [--windows N] [--seconds S] | pool [--runs N] [--pool N] [--fork N] | files [--runs N] [--no-server|--server-only] | pause [--runs N] [--dirty-mb MB] | serve [--runs N] [--round-trips N]");
         return suite == "help" ? 0 : 2;
 }

@@ -142,6 +142,7 @@ internal sealed partial class WorkerProcess : IWorkerConnection, Guest.IGuestTre
     public async Task<long> SaveStateAsync(string path, CancellationToken cancellationToken)
     {
         var reply = await RequestAsync(new JsonObject { ["op"] = "save", ["path"] = path }, cancellationToken);
+        Util.PhaseTrace.Mark($"worker: v86 save_state {reply["saveStateMs"]} ms, write {reply["writeMs"]} ms");
         return reply["bytes"]?.GetValue<long>() ?? 0;
     }
 
