@@ -21,6 +21,7 @@ public sealed partial class Machine : IAsyncDisposable
     private GuestWatchdog? _watchdog;
     private BuildLease? _lease;
     private Task _resync = Task.CompletedTask;
+    private Mounts.GuestMounts? _mounts;
 
     private Machine(StoredImage image, int memoryMb, IWorkerConnection worker, AgentChannelStream agentStream, AgentClient agent, bool restored)
     {
@@ -254,7 +255,7 @@ public sealed partial class Machine : IAsyncDisposable
         machine.SerialReceived += options.SerialOutput;
         try
         {
-            await worker.StartVmAsync(WorkerStartConfig.For(image, memoryMb) with { RelayUrl = options.RelayUrl }, rawState, cancellationToken);
+            await worker.StartVmAsync(WorkerStartConfig.For(image, memoryMb) with { RelayUrl = options.RelayUrl, ConsolePorts = options.Mounts.Count > 0 ? Mounts.GuestMounts.ConsolePorts : WorkerConsolePorts.Default }, rawState, cancellationToken);
             await RawState.DeleteQuietlyAsync(rawState);
 
             Util.PhaseTrace.Mark(state is null ? "vm booting" : "vm restored");
@@ -297,6 +298,12 @@ public sealed partial class Machine : IAsyncDisposable
                 machine._watchdog = GuestWatchdog.Start(agent, worker, watchdog);
             }
 
+            if (options.Mounts.Count > 0)
+            {
+                machine._mounts = await Mounts.GuestMounts.AttachAsync(worker, agent, image.Manifest.KernelVersion, options.Mounts, new Mounts.Server.NineLimits(), options.Logger, cancellationToken);
+                Util.PhaseTrace.Mark("mounts attached");
+            }
+
             return machine;
         }
         catch
@@ -333,7 +340,10 @@ public sealed partial class Machine : IAsyncDisposable
     public Task<SnapshotInfo> SaveBootSnapshotAsync(MachineOptions options, CancellationToken cancellationToken) =>
         Snapshots.SaveBootSnapshotAsync(this, options, cancellationToken);
 
-    internal Task<long> SaveRawStateAsync(string path, CancellationToken cancellationToken) => _worker.SaveStateAsync(path, cancellationToken);
+    internal Task<long> SaveRawStateAsync(string path, CancellationToken cancellationToken) =>
+        _mounts is not null
+            ? throw new MachineException("a machine with live mounts cannot be saved: its 9P session would not survive a restore")
+            : _worker.SaveStateAsync(path, cancellationToken);
 
     /// <summary>Stops the VM and its worker process and releases the image build.</summary>
     public async ValueTask DisposeAsync()
@@ -345,6 +355,11 @@ public sealed partial class Machine : IAsyncDisposable
 
         await Agent.DisposeAsync();
         await _worker.DisposeAsync();
+        if (_mounts is not null)
+        {
+            await _mounts.DisposeAsync();
+        }
+
         await _agentStream.DisposeAsync();
         _lease?.Dispose();
     }
