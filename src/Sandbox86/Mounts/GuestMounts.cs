@@ -84,14 +84,16 @@ internal sealed class GuestMounts : IAsyncDisposable
     /// <summary>
     /// The shell the agent runs: open hvc2 raw (a line discipline would echo and rewrite the bytes),
     /// hand it to the kernel's 9P client, then bind each top entry where the user asked.
-    /// <c>cache=none</c> keeps both sides coherent: every read and write goes to the host.
+    /// The open happens in a subshell: the agent's command is a session leader, and a session leader
+    /// opening a tty makes it its controlling terminal, which the kernel hangs up (ending the 9P
+    /// connection) when that shell exits. <c>cache=none</c> keeps both sides coherent: every read and write goes to the host.
     /// </summary>
     internal static string MountScript(IReadOnlyList<MountSpec> mounts, int msize)
     {
         var sb = new StringBuilder();
-        sb.Append("set -e; d=").Append(GuestRoot).Append("; mkdir -p $d; exec 3<>/dev/hvc").Append(Port)
+        sb.Append("set -e; d=").Append(GuestRoot).Append("; mkdir -p $d; (exec 3<>/dev/hvc").Append(Port)
             .Append("; stty raw -echo -iexten <&3; mount -t 9p -o trans=fd,rfdno=3,wfdno=3,version=9p2000.L,cache=none,access=client,msize=")
-            .Append(msize.ToString(CultureInfo.InvariantCulture)).Append(" sandbox86 $d; exec 3<&-");
+            .Append(msize.ToString(CultureInfo.InvariantCulture)).Append(" sandbox86 $d)");
         for (var i = 0; i < mounts.Count; i++)
         {
             var g = mounts[i].GuestPath;
