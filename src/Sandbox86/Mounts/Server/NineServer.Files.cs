@@ -486,7 +486,8 @@ internal sealed partial class NineServer
             return Errno.EXDEV;
         }
 
-        if (HostFs.Stat(target.PathFd, out var st) < 0 || st.IsDir)
+        // Only regular files: a link made through /proc of a symlink's fd could land on its target.
+        if (HostFs.Stat(target.PathFd, out var st) < 0 || !st.IsRegular)
         {
             return Errno.EPERM;
         }
