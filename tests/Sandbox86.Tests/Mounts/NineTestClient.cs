@@ -13,20 +13,29 @@ internal sealed class NineTestClient(NineServer server)
     public const uint OWronly = 1;
 
     private ushort _tag;
+    private NineWriter? _reply;
+
+    [ThreadStatic]
+    private static NineWriter? s_request;
 
     public NineServer Server => server;
 
     /// <summary>Sends raw bytes as one request; returns the reply.</summary>
     public byte[] Raw(ReadOnlySpan<byte> request)
     {
-        var reply = new NineWriter(new byte[server.MessageSize]);
+        if (_reply is null || _reply.Buffer.Length != server.MessageSize)
+        {
+            _reply = new NineWriter(new byte[server.MessageSize]);
+        }
+
+        var reply = _reply;
         var n = server.Handle(request, reply);
         return reply.Buffer.AsSpan(0, n).ToArray();
     }
 
     public static byte[] Build(NineType type, ushort tag, Action<NineWriter> body)
     {
-        var w = new NineWriter(new byte[1 << 20]);
+        var w = s_request ??= new NineWriter(new byte[1 << 20]);
         w.Begin((byte)type, tag);
         body(w);
         var n = w.Finish();
