@@ -300,7 +300,7 @@ public sealed partial class Machine : IAsyncDisposable
 
             if (options.Mounts.Count > 0)
             {
-                machine._mounts = await Mounts.GuestMounts.AttachAsync(worker, agent, image.Manifest.KernelVersion, options.Mounts, new Mounts.Server.NineLimits(), options.Logger, cancellationToken);
+                machine._mounts = await Mounts.GuestMounts.AttachAsync(worker, agent, image.Manifest.KernelVersion, options.Mounts, Mounts.GuestMounts.Limits, options.Logger, cancellationToken);
                 Util.PhaseTrace.Mark("mounts attached");
             }
 

@@ -19,6 +19,13 @@ internal sealed class GuestMounts : IAsyncDisposable
     /// <summary>The virtio-console port that carries 9P (port 1 is the agent's).</summary>
     public const int Port = 2;
 
+    /// <summary>
+    /// The msize a guest mount negotiates. v86's virtio-console receive queue holds 16 page-sized guest
+    /// buffers and drops host bytes beyond them (the worker sends a reply at once, in 4 KiB pieces),
+    /// so a reply must stay well inside 64 KiB: 16 KiB lets four replies be in flight.
+    /// </summary>
+    public static NineLimits Limits { get; } = new() { MaxMessageSize = 16 * 1024 };
+
     /// <summary>Where the whole tree is mounted in the guest; the mounts are bind mounts of its entries.</summary>
     public const string GuestRoot = "/run/sandbox86/9p";
 
