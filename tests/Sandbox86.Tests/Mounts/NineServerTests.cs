@@ -242,6 +242,23 @@ public sealed class NineServerTests : IDisposable
     }
 
     [Fact]
+    public void Disposing_a_server_closes_every_host_fd_it_opened()
+    {
+        var before = Directory.GetFiles("/proc/self/fd").Length;
+        for (var i = 0; i < 50; i++)
+        {
+            using var s = Serve(new NineLimits());
+            var c = new NineTestClient(s);
+            c.Version();
+            Assert.Equal(0, c.Attach(1));
+            Assert.Equal(0, c.WalkAll(1, 2, "0"));
+            Assert.Equal(0, c.Lopen(2, 0));
+        }
+
+        Assert.InRange(Directory.GetFiles("/proc/self/fd").Length, before - 5, before + 5);
+    }
+
+    [Fact]
     public void Garbage_truncated_and_oversized_requests_get_errors_not_crashes()
     {
         var random = new Random(11);

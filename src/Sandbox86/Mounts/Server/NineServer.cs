@@ -9,7 +9,7 @@ namespace Sandbox86.Mounts.Server;
 /// directories), each reached only through fds (see <see cref="HostFs"/>). <see cref="Handle"/> takes one
 /// whole request and writes its reply; it never throws for anything a guest sends (a malformed body is
 /// answered with EPROTO, a name with '/', NUL, "." or ".." with EINVAL) and never holds more than
-/// <see cref="NineLimits.MaxFids"/> fids.
+/// <see cref="NineLimits.MaxFids"/> fids. It owns its exports: disposing it closes their root fds.
 /// </summary>
 internal sealed partial class NineServer : IDisposable
 {
@@ -395,6 +395,10 @@ internal sealed partial class NineServer : IDisposable
 
         _disposed = true;
         ClunkAll();
+        foreach (var e in _exports)
+        {
+            e.Dispose();
+        }
     }
 
     internal static string Show(ReadOnlySpan<byte> name) => Encoding.UTF8.GetString(name);
