@@ -3,6 +3,7 @@ using Sandbox86.Bench.Files;
 using Sandbox86.Bench.Guest;
 using Sandbox86.Bench.Idle;
 using Sandbox86.Bench.Machines;
+using Sandbox86.Bench.Mounts;
 using Sandbox86.Bench.Network;
 using Sandbox86.Bench.Pool;
 using Sandbox86.Bench.Serve;
@@ -17,6 +18,7 @@ using Sandbox86.Bench.Serve;
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- files [--runs N] [--no-server|--server-only]
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- pause [--runs N] [--dirty-mb MB]
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- serve [--runs N] [--round-trips N]   (needs the CLI built)
+//   dotnet run -c Release --project bench/Sandbox86.Bench -- mounts [--runs N]
 var suite = args.Length > 0 ? args[0] : "help";
 var runs = BenchArgs.Int(args, "--runs", 20);
 switch (suite)
@@ -43,7 +45,9 @@ switch (suite)
         return 0;
     case "serve":
         return await ServeBench.RunAsync(BenchArgs.Int(args, "--runs", 5), BenchArgs.Int(args, "--round-trips", 200));
+    case "mounts":
+        return await MountBench.RunAsync(BenchArgs.Int(args, "--runs", 3));
     default:
-        Console.WriteLine("suites: machines [--runs N] | guest-network [--runs N] | relay-throughput | agent-host [--runs N] | idle [--windows N] [--seconds S] | pool [--runs N] [--pool N] [--fork N] | files [--runs N] [--no-server|--server-only] | pause [--runs N] [--dirty-mb MB] | serve [--runs N] [--round-trips N]");
+        Console.WriteLine("suites: machines [--runs N] | guest-network [--runs N] | relay-throughput | agent-host [--runs N] | idle [--windows N] [--seconds S] | pool [--runs N] [--pool N] [--fork N] | files [--runs N] [--no-server|--server-only] | pause [--runs N] [--dirty-mb MB] | serve [--runs N] [--round-trips N] | mounts [--runs N]");
         return suite == "help" ? 0 : 2;
 }

@@ -22,6 +22,7 @@ public sealed partial class Machine : IAsyncDisposable
     private BuildLease? _lease;
     private Task _resync = Task.CompletedTask;
     private Microsoft.Extensions.Logging.ILogger? _logger;
+    private Mounts.GuestMounts? _mounts;
 
     private Machine(StoredImage image, int memoryMb, IWorkerConnection worker, AgentChannelStream agentStream, AgentClient agent, bool restored)
     {
@@ -265,6 +266,7 @@ public sealed partial class Machine : IAsyncDisposable
             config = config with
             {
                 RelayUrl = options.RelayUrl,
+                ConsolePorts = options.Mounts.Count > 0 ? Mounts.GuestMounts.ConsolePorts : WorkerConsolePorts.Default,
                 IdleTimerMs = options.IdleTimerMilliseconds,
                 Cmdline = options.ConsoleShell ? config.Cmdline + " " + MachineOptions.ConsoleShellSwitch : config.Cmdline,
             };
@@ -313,6 +315,12 @@ public sealed partial class Machine : IAsyncDisposable
                 machine._watchdog = GuestWatchdog.Start(agent, worker, watchdog);
             }
 
+            if (options.Mounts.Count > 0)
+            {
+                machine._mounts = await Mounts.GuestMounts.AttachAsync(worker, agent, image.Manifest.KernelVersion, options.Mounts, Mounts.GuestMounts.Limits, options.Logger, cancellationToken);
+                Util.PhaseTrace.Mark("mounts attached");
+            }
+
             return machine;
         }
         catch
@@ -349,7 +357,10 @@ public sealed partial class Machine : IAsyncDisposable
     public Task<SnapshotInfo> SaveBootSnapshotAsync(MachineOptions options, CancellationToken cancellationToken) =>
         Snapshots.SaveBootSnapshotAsync(this, options, cancellationToken);
 
-    internal Task<long> SaveRawStateAsync(string path, CancellationToken cancellationToken) => _worker.SaveStateAsync(path, cancellationToken);
+    internal Task<long> SaveRawStateAsync(string path, CancellationToken cancellationToken) =>
+        _mounts is not null
+            ? throw new MachineException("a machine with live mounts cannot be saved: its 9P session would not survive a restore")
+            : _worker.SaveStateAsync(path, cancellationToken);
 
     /// <summary>Stops the VM and its worker process and releases the image build.</summary>
     public async ValueTask DisposeAsync()
@@ -361,6 +372,11 @@ public sealed partial class Machine : IAsyncDisposable
 
         await Agent.DisposeAsync();
         await _worker.DisposeAsync();
+        if (_mounts is not null)
+        {
+            await _mounts.DisposeAsync();
+        }
+
         await _agentStream.DisposeAsync();
         _lease?.Dispose();
     }

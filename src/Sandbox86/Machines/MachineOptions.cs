@@ -51,6 +51,13 @@ public sealed record MachineOptions
     /// <summary>The kernel command-line switch <see cref="ConsoleShell"/> adds (read by the guest agent).</summary>
     public const string ConsoleShellSwitch = "sandbox86.console=ttyS0";
 
+    /// <summary>
+    /// Live host-directory mounts (<c>-v HOST:GUEST[:ro]</c>), served by the 9P server and mounted by the
+    /// agent once the guest is up. A machine with mounts cannot be saved (the guest's 9P client state
+    /// would not survive a restore).
+    /// </summary>
+    public IReadOnlyList<Mounts.MountSpec> Mounts { get; init; } = [];
+
     /// <summary>The worker and Node.js to use; null means <see cref="Runtime.RuntimeAssets.Default"/> (package content).</summary>
     public Runtime.RuntimeAssets? Assets { get; init; }
 

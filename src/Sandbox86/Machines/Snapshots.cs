@@ -95,7 +95,7 @@ internal static class Snapshots
         }
 
         MachineLog.CreatingBootSnapshot(options.Logger, image.Name, memoryMb);
-        await using var machine = await Machine.LaunchAsync(image, memoryMb, null, options, cancellationToken);
+        await using var machine = await Machine.LaunchAsync(image, memoryMb, null, options with { Mounts = [] }, cancellationToken);
         return new SnapshotRef(path, await SaveAsync(machine, path, prepare: true, CompressionLevel, cancellationToken));
     }
 

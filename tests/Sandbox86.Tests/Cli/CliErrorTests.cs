@@ -72,7 +72,7 @@ public sealed class CliErrorTests
     }
 
     [Theory]
-    [InlineData(new[] { "run", "-v", "X", "--", "sh" }, "-v")]
+    [InlineData(new[] { "run", "-Q", "X", "--", "sh" }, "-Q")]
     [InlineData(new[] { "run", "--bogus", "--", "true" }, "--bogus")]
     [InlineData(new[] { "run", "-x" }, "-x")]
     [InlineData(new[] { "image", "inspect", "-q" }, "-q")]
@@ -91,7 +91,7 @@ public sealed class CliErrorTests
         Assert.Null(UnknownOption(["run", "--", "-v", "x"]));
         Assert.Null(UnknownOption(["run", "sh", "-c", "true"]));
         Assert.Null(UnknownOption(["run", "--timeout", "5", "--", "ls", "-la"]));
-        Assert.Equal("-v", UnknownOption(["run", "-v", "--", "ls"]));
+        Assert.Equal("-Q", UnknownOption(["run", "-Q", "--", "ls"]));
     }
 
     private static string? UnknownOption(string[] args)

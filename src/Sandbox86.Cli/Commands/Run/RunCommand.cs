@@ -23,6 +23,7 @@ internal static class RunCommand
     private static readonly Option<string[]> CopyInOption = new("--copy-in") { Description = "Copy HOST:GUEST into the VM before the command (repeatable)" };
     private static readonly Option<string[]> CopyOutOption = new("--copy-out") { Description = "Copy GUEST:HOST out of the VM after the command (repeatable)" };
     private static readonly Option<long?> OutputCapOption = new("--output-cap") { Description = "Truncate stdout+stderr beyond this many bytes" };
+    private static readonly Option<string[]> VolumeOption = new("--volume", "-v") { Description = "Mount host directory HOST live at GUEST, HOST:GUEST[:ro] (repeatable)" };
     private static readonly Argument<string[]> CommandArgument = new("command") { Description = "Command and arguments (after --); default: the image's own Cmd (OCI images)", Arity = ArgumentArity.ZeroOrMore };
 
     public static Command Create()
@@ -30,7 +31,7 @@ internal static class RunCommand
         var command = new Command("run", "Run a command in a throwaway VM, like 'docker run'")
         {
             ImageOption, TimeoutOption, EnvOption, WorkdirOption, UserOption,
-            InteractiveOption, TtyOption, CopyInOption, CopyOutOption, OutputCapOption, CommandArgument,
+            InteractiveOption, TtyOption, CopyInOption, CopyOutOption, OutputCapOption, VolumeOption, CommandArgument,
         };
         MachineFlags.AddTo(command);
         command.SetAction((parse, ct) => CliError.GuardAsync(() => RunAsync(parse, ct)));
@@ -69,7 +70,10 @@ internal static class RunCommand
         };
 
         // All flags are checked before an image is opened (and possibly built on first use).
-        var options = MachineFlags.ToOptions(parse);
+        var options = MachineFlags.ToOptions(parse) with
+        {
+            Mounts = (parse.GetValue(VolumeOption) ?? []).Select(ParseVolume).ToList(),
+        };
         var network = NetworkFlags.Parse(parse);
         var image = await ImageResolver.OpenAsync(parse.GetValue(ImageOption)!, cancellationToken);
         var request = WithFlag("run", () => ContainerSemantics.ToExecRequest(image, spec));
@@ -119,6 +123,18 @@ internal static class RunCommand
     }
 
     /// <summary>A library error in a run's specification becomes a usage error that names the flag.</summary>
+    private static Sandbox86.Mounts.MountSpec ParseVolume(string value)
+    {
+        try
+        {
+            return Sandbox86.Mounts.MountSpec.Parse(value);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"-v: {e.Message}");
+        }
+    }
+
     private static T WithFlag<T>(string flag, Func<T> action)
     {
         try

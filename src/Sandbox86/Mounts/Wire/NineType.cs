@@ -1,0 +1,35 @@
+namespace Sandbox86.Mounts.Wire;
+
+/// <summary>9P2000.L message types (T = request; its reply is the value plus one).</summary>
+internal enum NineType : byte
+{
+    Rlerror = 7,
+    Tstatfs = 8,
+    Tlopen = 12,
+    Tlcreate = 14,
+    Tsymlink = 16,
+    Tmknod = 18,
+    Trename = 20,
+    Treadlink = 22,
+    Tgetattr = 24,
+    Tsetattr = 26,
+    Txattrwalk = 30,
+    Txattrcreate = 32,
+    Treaddir = 40,
+    Tfsync = 50,
+    Tlock = 52,
+    Tgetlock = 54,
+    Tlink = 70,
+    Tmkdir = 72,
+    Trenameat = 74,
+    Tunlinkat = 76,
+    Tversion = 100,
+    Tauth = 102,
+    Tattach = 104,
+    Tflush = 108,
+    Twalk = 110,
+    Tread = 116,
+    Twrite = 118,
+    Tclunk = 120,
+    Tremove = 122,
+}
