@@ -255,7 +255,7 @@ function start(cfg) {
     });
 }
 
-// Idle wake-ups (measured in DESIGN-idle.md). When the guest halts (HLT), v86's main loop returns the
+// Idle wake-ups (measured in DESIGN.md). When the guest halts (HLT), v86's main loop returns the
 // time to the next timer event and v86 waits with setTimeout, or with setImmediate when that is under
 // 1 ms. Node's setTimeout wakes up to 1 ms early, so every timer interrupt ended in ~1 ms of setImmediate
 // spinning (40,000 wake-ups a second) and Debian's i386 kernel (CONFIG_HZ_PERIODIC, HZ=250: the tick
