@@ -12,11 +12,20 @@ namespace Sandbox86.IntegrationTests.Packaging;
 /// </summary>
 public sealed class PackageInstallTests : IClassFixture<PackedFeedFixture>
 {
-    // The v86 files worker.mjs needs at run time (package.json "main" and the wasm), its licence, the worker
-    // and the prebuilt agent: nothing of the checkout beyond these.
+    // The v86 files worker.mjs needs at run time (package.json "main" and the wasm), its licence, the worker,
+    // the prebuilt agent, and the web page `prepare` writes with the pinned xterm.js files it uses: nothing of
+    // the checkout beyond these.
     private static readonly string[] RuntimeContent =
     [
         "agent/sandbox86-agent",
+        "web/index.html",
+        "web/node_modules/@xterm/addon-fit/LICENSE",
+        "web/node_modules/@xterm/addon-fit/lib/addon-fit.mjs",
+        "web/node_modules/@xterm/xterm/LICENSE",
+        "web/node_modules/@xterm/xterm/css/xterm.css",
+        "web/node_modules/@xterm/xterm/lib/xterm.mjs",
+        "web/sandbox86.css",
+        "web/sandbox86.js",
         "worker/node_modules/v86/LICENSE",
         "worker/node_modules/v86/build/libv86.mjs",
         "worker/node_modules/v86/build/v86.wasm",
