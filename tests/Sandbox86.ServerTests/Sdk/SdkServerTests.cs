@@ -33,7 +33,9 @@ public sealed class SdkServerTests(SharedServerFixture fixture) : IClassFixture<
             try { await sbx.commands.run('echo $$ > /tmp/to.pid; exec sleep 60', { timeoutMs: 2000 }) } catch (e) { timedOut = e.constructor.name }
             const elapsed = Date.now() - t0
             const gone = await sbx.commands.run('kill -0 $(cat /tmp/to.pid) 2>/dev/null && echo alive || echo gone')
+            // CPU is measured since the previous reading: give the idle one 2 s of idleness, or it measures the metrics call itself.
             await sbx.getMetrics()
+            await new Promise(res => setTimeout(res, 2000))
             const idle = (await sbx.getMetrics())[0]
             await sbx.commands.run("timeout 3 sh -c 'while :; do :; done' || true")
             const busy = (await sbx.getMetrics())[0]
