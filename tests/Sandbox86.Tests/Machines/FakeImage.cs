@@ -24,19 +24,6 @@ internal static class FakeImage
     private static void Write(string dir, string name, string buildId)
     {
         File.WriteAllBytes(Path.Combine(dir, "initrd.img"), new byte[1024 * 1024]);
-        StoredImage.WriteManifest(dir, new ImageManifest
-        {
-            Name = name,
-            Created = DateTimeOffset.UnixEpoch,
-            BuildId = buildId,
-            Source = "test",
-            Kernel = "vmlinuz",
-            KernelVersion = "6.1",
-            Initrd = "initrd.img",
-            Cmdline = "console=ttyS0",
-            AgentVersion = "x",
-            Stats = new ImageStats { Files = 1 },
-            Digests = new Dictionary<string, string>(),
-        });
+        StoredImage.WriteManifest(dir, Images.Store.ImageStoreTests.Manifest(name, buildId));
     }
 }

@@ -19,24 +19,7 @@ public sealed class MachineSnapshotPolicyTests : IDisposable
 
     public MachineSnapshotPolicyTests()
     {
-        var dir = Path.Combine(_root, "img");
-        Directory.CreateDirectory(dir);
-        File.WriteAllBytes(Path.Combine(dir, "initrd.img"), new byte[1024 * 1024]);
-        StoredImage.WriteManifest(dir, new ImageManifest
-        {
-            Name = "img",
-            Created = DateTimeOffset.UnixEpoch,
-            BuildId = "0123456789abcdef0123456789abcdef",
-            Source = "test",
-            Kernel = "vmlinuz",
-            KernelVersion = "6.1",
-            Initrd = "initrd.img",
-            Cmdline = "console=ttyS0",
-            AgentVersion = "x",
-            Stats = new ImageStats { Files = 1 },
-            Digests = new Dictionary<string, string>(),
-        });
-        _image = StoredImage.Load(dir);
+        _image = FakeImage.Create(_root);
     }
 
     public void Dispose() => Directory.Delete(_root, recursive: true);

@@ -2,6 +2,7 @@ using System.Text;
 using Sandbox86.Mounts.Host;
 using Sandbox86.Mounts.Server;
 using Sandbox86.Tests.Images;
+using Sandbox86.Tests.Guest;
 
 namespace Sandbox86.Tests.Mounts;
 
