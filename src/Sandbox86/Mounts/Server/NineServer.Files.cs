@@ -161,13 +161,7 @@ internal sealed partial class NineServer
             return -fd;
         }
 
-        fid.OpenFd = fd;
-        fid.Opened = true;
-        fid.Writable = acc != 0;
-        fid.Append = (flags & GuestAppend) != 0;
-        w.Qid(QidOf(st));
-        w.U32((uint)(MessageSize - 24));
-        return 0;
+        return ReplyOpened(fid, fd, acc != 0, (flags & GuestAppend) != 0, st, w);
     }
 
     private int Lcreate(ref NineReader r, NineWriter w)
@@ -189,7 +183,7 @@ internal sealed partial class NineServer
 
         var acc = flags & GuestAccMode;
         var hostFlags = (int)acc | ((flags & GuestTrunc) != 0 ? HostNative.OTrunc : 0) | ((flags & GuestAppend) != 0 ? HostNative.OAppend : 0)
-            | ((flags & GuestExcl) != 0 ? HostNative.OExcl : 0) | ((flags & GuestCreat) != 0 ? 0 : 0);
+            | ((flags & GuestExcl) != 0 ? HostNative.OExcl : 0);
         var fd = HostFs.Create(fid.PathFd, name, hostFlags, mode & 0x1FF);
         if (fd < 0)
         {
@@ -215,10 +209,17 @@ internal sealed partial class NineServer
         HostFs.SetOwner(pathFd, fid.Uid, gid);
         HostFs.Close(fid.PathFd);
         fid.PathFd = pathFd;
+        return ReplyOpened(fid, fd, acc != 0, (flags & GuestAppend) != 0, st, w);
+    }
+
+    // Rlopen and Rlcreate: the fid now holds an open host fd; the reply is its qid and the iounit (msize
+    // less the Rread header, so one read fits one message).
+    private int ReplyOpened(NineFid fid, int fd, bool writable, bool append, HostStat st, NineWriter w)
+    {
         fid.OpenFd = fd;
         fid.Opened = true;
-        fid.Writable = acc != 0;
-        fid.Append = (flags & GuestAppend) != 0;
+        fid.Writable = writable;
+        fid.Append = append;
         w.Qid(QidOf(st));
         w.U32((uint)(MessageSize - 24));
         return 0;
