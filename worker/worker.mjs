@@ -65,7 +65,7 @@ let outQueuedBytes = 0;
 let outBlocked = false;
 let exiting = false;
 let stdoutEnded = false;
-const stats = { peakQueuedBytes: 0, droppedSerialBytes: 0, droppedNetFrames: 0, pauses: 0 };
+const stats = { peakQueuedBytes: 0, droppedSerialBytes: 0, droppedNetFrames: 0, droppedUnreadyConsoleBytes: 0, pauses: 0 };
 let pausedForBackpressure = false;
 // Set by the host's suspend op; a backpressure resume must not restart a suspended guest.
 let suspendedByHost = false;
@@ -379,11 +379,28 @@ function onControl(msg) {
     }
 }
 
+// v86's console input handler pops a request from the port's receive queue without checking that the
+// guest has configured that queue (its resize handler does check). Bytes sent before the guest's driver
+// set the queue up (a cold boot on a loaded host, a device reset) make it read descriptors from guest
+// physical address 0, and the write into them throws "RangeError: offset is out of bounds", which kills
+// the VM (seen in CI at load ~50). Such bytes are dropped and counted, as v86 drops bytes for which the
+// guest has posted no buffer; the agent protocol's hello and credits recover from both.
+function consoleQueueConfigured(port) {
+    const queues = emulator.v86?.cpu?.devices?.virtio_console?.virtio?.queues;
+    if (!queues) { return true; }
+    const queue = queues[port === 0 ? 0 : 2 * port + 2];
+    return !queue || typeof queue.is_configured !== "function" || Boolean(queue.is_configured());
+}
+
 function sendToConsole(payload) {
     if (payload.length < 1) { return; }
     const port = payload[0];
     if (!consolePorts.has(port)) {
         sendEvent({ ev: "error", op: "frame", message: "virtio-console port " + port + " is not connected" });
+        return;
+    }
+    if (!consoleQueueConfigured(port)) {
+        stats.droppedUnreadyConsoleBytes += payload.length - 1;
         return;
     }
     for (let i = 1; i < payload.length; i += VIRTIO_CONSOLE_CHUNK) {

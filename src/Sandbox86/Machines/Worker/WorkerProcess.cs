@@ -168,6 +168,7 @@ internal sealed partial class WorkerProcess : IWorkerConnection, Guest.IGuestTre
             PeakQueuedBytes = Long(reply, "peakQueuedBytes"),
             SerialBytesDropped = Long(reply, "droppedSerialBytes"),
             NetFramesDropped = Long(reply, "droppedNetFrames"),
+            UnreadyConsoleBytesDropped = Long(reply, "droppedUnreadyConsoleBytes"),
             GuestPauses = Long(reply, "pauses"),
             Instructions = Long(reply, "instructions"),
         };

@@ -16,6 +16,12 @@ internal sealed record WorkerStats
     /// <summary>Guest frames the worker dropped while its stdout queue was over the lossy bound.</summary>
     public long NetFramesDropped { get; init; }
 
+    /// <summary>
+    /// Console bytes dropped because the guest had not yet configured that port's receive queue (v86 itself
+    /// would read descriptors from address 0 and crash: worker.mjs <c>consoleQueueConfigured</c>).
+    /// </summary>
+    public long UnreadyConsoleBytesDropped { get; init; }
+
     /// <summary>How often the worker paused the guest because its stdout queue reached the hard bound.</summary>
     public long GuestPauses { get; init; }
 
