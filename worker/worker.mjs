@@ -229,6 +229,7 @@ function start(cfg) {
     for (const port of consolePorts) {
         emulator.add_listener("virtio-console" + port + "-output-bytes", (bytes) => {
             agentSpoke = true;
+            openedPorts.add(port);
             writeFrame(FRAME_CONSOLE, bytes, false, port);
         });
     }
@@ -246,6 +247,7 @@ function start(cfg) {
             }
             const t2 = performance.now();
             agentSpoke = !!state;
+            if (state) { for (const port of consolePorts) { openedPorts.add(port); } }
             scheduleIdleWakes(emulator, cfg.idleTimerMs);
             emulator.run();
             sendEvent({ ev: "started", restored: !!state, constructMs: Math.round(t1 - t0), waitedMs: Math.round(t1b - t1), restoreMs: Math.round(t2 - t1b) });
@@ -379,6 +381,15 @@ function onControl(msg) {
     }
 }
 
+// Console ports the guest has written to (all of them after a restore: their queues were live when the
+// state was saved). During a cold boot the host repeats its hello request every interval while the guest
+// kernel is still resetting and configuring virtio-console; a send into a queue the driver has not set
+// up yet made v86 pop a descriptor with a garbage address and die (write_blob: "offset is out of
+// bounds", seen on a slow boot with initcall_debug). Before the guest has spoken on a port nothing in it
+// can read, so input is dropped like bytes that find no posted buffer; the agent announces itself when
+// it starts, and the host then asks again.
+const openedPorts = new Set();
+
 function sendToConsole(payload) {
     if (payload.length < 1) { return; }
     const port = payload[0];
@@ -386,6 +397,7 @@ function sendToConsole(payload) {
         sendEvent({ ev: "error", op: "frame", message: "virtio-console port " + port + " is not connected" });
         return;
     }
+    if (!openedPorts.has(port)) { return; }
     for (let i = 1; i < payload.length; i += VIRTIO_CONSOLE_CHUNK) {
         emulator.bus.send("virtio-console" + port + "-input-bytes", new Uint8Array(payload.subarray(i, i + VIRTIO_CONSOLE_CHUNK)));
     }
