@@ -38,7 +38,7 @@ switch (suite)
         await IdleBench.RunAsync(BenchArgs.Int(args, "--windows", 3), BenchArgs.Int(args, "--seconds", 20));
         return 0;
     case "pool":
-        return await PoolBench.RunAsync(runs, BenchArgs.Int(args, "--pool", 2), BenchArgs.Int(args, "--fork", 8));
+        return args.Contains("--steps") ? await PoolStepsBench.RunAsync(runs, !args.Contains("--no-warm")) : await PoolBench.RunAsync(runs, BenchArgs.Int(args, "--pool", 2), BenchArgs.Int(args, "--fork", 8));
     case "files":
         return await FileTransferBench.RunAsync(BenchArgs.Int(args, "--runs", 5), args.Contains("--no-server"), args.Contains("--server-only"));
     case "pause":

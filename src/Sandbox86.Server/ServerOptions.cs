@@ -18,6 +18,18 @@ public sealed record ServerOptions
     /// <summary>Machines of the base template kept restored and suspended for creates (<c>--pool</c>); 0 keeps none.</summary>
     public int PoolSize { get; init; }
 
+    /// <summary>
+    /// Machines kept ready per template id (<c>--pool base=2,python=1</c>); when empty, <see cref="PoolSize"/>
+    /// machines of the base template. Each template's lane is keyed by its image and memory.
+    /// </summary>
+    public IReadOnlyDictionary<string, int> PoolTemplates { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>The pool sizes in effect: <see cref="PoolTemplates"/>, or the base template's <see cref="PoolSize"/>.</summary>
+    internal IReadOnlyDictionary<string, int> EffectivePool =>
+        PoolTemplates.Count > 0 ? PoolTemplates
+        : PoolSize > 0 ? new Dictionary<string, int> { ["base"] = PoolSize }
+        : new Dictionary<string, int>();
+
     /// <summary>How long after a pooled create the pool waits before it restores a replacement.</summary>
     public TimeSpan PoolRefillDelay { get; init; } = TimeSpan.FromSeconds(1);
 

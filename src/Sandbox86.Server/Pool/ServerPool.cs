@@ -8,7 +8,8 @@ using Sandbox86.Server.Sandboxes;
 namespace Sandbox86.Server.Pool;
 
 /// <summary>
-/// The server's warm pool (<c>serve --pool N</c>): keeps N machines of the base template ready, charges
+/// The server's warm pool (<c>serve --pool N</c>, or per template <c>--pool base=2,python=1</c>): keeps
+/// that many machines of each template ready, charges
 /// them to <c>--memory-budget</c> under the same lock the registry admits sandboxes with, gives pooled
 /// memory back when a create would not fit otherwise, and hands a create a pooled machine or a plain
 /// restore. With N = 0 it is inert: every create restores.
@@ -18,6 +19,8 @@ internal sealed class ServerPool : IWarmPoolBudget, IHostedService, IAsyncDispos
     private readonly ServerOptions _options;
     private readonly ILogger<ServerPool> _log;
     private readonly WarmPool? _pool;
+    // The lanes StartAsync set up: a create of any other image restores without warming a lane for it.
+    private readonly HashSet<(string Image, int MemoryMb)> _kept = [];
     private Func<int> _sandboxMemoryMb = () => 0;
     private int _reservedMb;
     private int _pooledCreates;
@@ -26,11 +29,11 @@ internal sealed class ServerPool : IWarmPoolBudget, IHostedService, IAsyncDispos
     {
         _options = options;
         _log = log;
-        if (options.PoolSize > 0)
+        if (options.EffectivePool.Values.Any(size => size > 0))
         {
             _pool = new WarmPool(ImageStore.Default, new WarmPoolOptions
             {
-                Size = options.PoolSize,
+                Size = 0,
                 RefillDelay = options.PoolRefillDelay,
                 Budget = this,
                 Machine = new MachineOptions { Logger = log },
@@ -79,7 +82,18 @@ internal sealed class ServerPool : IWarmPoolBudget, IHostedService, IAsyncDispos
     public int Shed(int memoryMb) => _pool?.Shed(memoryMb) ?? 0;
 
     /// <summary>Takes a pooled machine of exactly this build (still suspended; its reservation released), or null.</summary>
-    public Machine? TryTake(StoredImage image, int memoryMb) => _pool?.TryTake(image, memoryMb);
+    public Machine? TryTake(StoredImage image, int memoryMb)
+    {
+        lock (_kept)
+        {
+            if (!_kept.Contains((image.Name, memoryMb)))
+            {
+                return null;
+            }
+        }
+
+        return _pool?.TryTake(image, memoryMb);
+    }
 
     /// <summary>
     /// The machine for an admitted create: wakes <paramref name="pooled"/> (from <see cref="TryTake"/>)
@@ -125,24 +139,31 @@ internal sealed class ServerPool : IWarmPoolBudget, IHostedService, IAsyncDispos
             return Task.CompletedTask;
         }
 
-        try
+        foreach (var (template, size) in _options.EffectivePool)
         {
-            var image = SandboxRegistry.OpenTemplate("base");
-            _pool.Keep(image.Name, Machine.ResolveMemory(image, new MachineOptions()));
-            if (_log.IsEnabled(LogLevel.Information))
+            try
             {
-                _log.LogInformation("warm pool: keeping {Size} machine(s) of '{Image}' ready", _options.PoolSize, image.Name);
-            }
+                var image = SandboxRegistry.OpenTemplate(template);
+                var memory = Machine.ResolveMemory(image, new MachineOptions());
+                lock (_kept)
+                {
+                    _kept.Add((image.Name, memory));
+                }
 
-        }
-        catch (Exception e) when (e is SandboxException or MachineException or ImageStoreException or IOException)
-        {
-            // No base image yet: creates restore as without a pool.
-            if (_log.IsEnabled(LogLevel.Warning))
+                _pool.Keep(image.Name, memory, size);
+                if (_log.IsEnabled(LogLevel.Information))
+                {
+                    _log.LogInformation("warm pool: keeping {Size} machine(s) of '{Template}' (image '{Image}', {MemoryMb} MB) ready", size, template, image.Name, memory);
+                }
+            }
+            catch (Exception e) when (e is SandboxException or MachineException or ImageStoreException or IOException)
             {
-                _log.LogWarning("warm pool: nothing to keep warm ({Reason})", e.Message);
+                // No such image yet: its creates restore as without a pool.
+                if (_log.IsEnabled(LogLevel.Warning))
+                {
+                    _log.LogWarning("warm pool: nothing to keep warm for '{Template}' ({Reason})", template, e.Message);
+                }
             }
-
         }
 
         return Task.CompletedTask;

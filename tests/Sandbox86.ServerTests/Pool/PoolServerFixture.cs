@@ -5,10 +5,17 @@ using Sandbox86.ServerTests.Infrastructure;
 
 namespace Sandbox86.ServerTests.Pool;
 
-/// <summary>One <c>serve --pool 2</c> on the default image, shared by the pool and fork tests (few VMs, one server).</summary>
+/// <summary>
+/// One <c>serve --pool 2</c> on the default image, shared by the pool and fork tests (few VMs, one server).
+/// Its memory budget holds <see cref="BudgetSandboxes"/> sandboxes, so the pool has to give its spares'
+/// memory back when sandboxes need it (a fork of two, a burst of three); the refill waits 3 s so a burst
+/// finds the pool empty.
+/// </summary>
 public sealed class PoolServerFixture : IAsyncLifetime
 {
     public const int PoolSize = 2;
+
+    public const int BudgetSandboxes = 3;
 
     internal TestServer Server { get; private set; } = null!;
 
@@ -20,7 +27,7 @@ public sealed class PoolServerFixture : IAsyncLifetime
     {
         Assert.True(ImageStore.Default.Exists("default"), "the default image is not built: test.sh builds it with './sandbox86 image build'");
         MemoryMb = Machine.ResolveMemory(ImageStore.Default.Open("default"), new MachineOptions());
-        Server = await TestServer.StartAsync(maxSandboxes: 8, poolSize: PoolSize);
+        Server = await TestServer.StartAsync(maxSandboxes: 8, memoryBudgetMb: BudgetSandboxes * MemoryMb, poolSize: PoolSize, poolRefillDelay: TimeSpan.FromSeconds(3));
         await WaitFullAsync();
     }
 

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Sandbox86.Cli.Output;
 using Sandbox86.Server;
 using Sandbox86.Server.ControlPlane;
+using Sandbox86.Server.Pool;
 using Sandbox86.Util;
 
 namespace Sandbox86.Cli.Commands.Serve;
@@ -21,7 +22,7 @@ internal static class ServeCommand
     private static readonly Option<int> MaxSandboxesOption = new("--max-sandboxes") { Description = "Most sandboxes at once (429 beyond)", DefaultValueFactory = _ => 16 };
     private static readonly Option<int> MemoryBudgetOption = new("--memory-budget") { Description = "MB of guest memory the running sandboxes may use (429 beyond)", DefaultValueFactory = _ => 4096 };
     private static readonly Option<string?> DataOption = new("--data") { Description = "Directory for the registry and paused sandboxes (default: SANDBOX86_HOME/serve)" };
-    private static readonly Option<int> PoolOption = new("--pool") { Description = "Keep N restored, suspended sandboxes of the base template ready (counted against --memory-budget)", DefaultValueFactory = _ => 0 };
+    private static readonly Option<string> PoolOption = new("--pool") { Description = "Keep N restored, suspended sandboxes of the base template ready, or per template: base=2,python=1 (counted against --memory-budget)", DefaultValueFactory = _ => "0" };
     private static readonly Option<double> PoolRefillDelayOption = new("--pool-refill-delay") { Description = "Seconds the pool waits after a create before it restores a replacement", DefaultValueFactory = _ => 1 };
     private static readonly Option<bool> NewKeyOption = new("--new-key") { Description = "Generate an API key, print it and accept it" };
 
@@ -69,16 +70,25 @@ internal static class ServeCommand
             throw new UsageException("--max-sandboxes must be at least 1 and --memory-budget at least 64");
         }
 
-        var pool = parse.GetValue(PoolOption);
-        var refill = parse.GetValue(PoolRefillDelayOption);
-        if (pool < 0 || pool > 64 || refill < 0 || refill > 3600)
+        IReadOnlyDictionary<string, int> pool;
+        try
         {
-            throw new UsageException("--pool must be 0..64 and --pool-refill-delay 0..3600 seconds");
+            pool = PoolSpec.Parse(parse.GetValue(PoolOption) ?? "0");
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException($"--pool: {e.Message} (give N or TEMPLATE=N,...; each 0..{PoolSpec.MaxPerTemplate})");
+        }
+
+        var refill = parse.GetValue(PoolRefillDelayOption);
+        if (refill < 0 || refill > 3600)
+        {
+            throw new UsageException("--pool-refill-delay must be 0..3600 seconds");
         }
 
         var options = new ServerOptions
         {
-            PoolSize = pool,
+            PoolTemplates = pool,
             PoolRefillDelay = TimeSpan.FromSeconds(refill),
             ApiKeys = keys,
             MaxSandboxes = max,

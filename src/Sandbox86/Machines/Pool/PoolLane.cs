@@ -13,6 +13,7 @@ internal sealed class PoolLane : IAsyncDisposable
     private readonly PoolKey _key;
     private readonly ImageStore _store;
     private readonly WarmPoolOptions _options;
+    private int _size;
     private readonly IWarmPoolBudget? _budget;
     private readonly ILogger? _log;
     private readonly Queue<Machine> _ready = new();
@@ -23,11 +24,15 @@ internal sealed class PoolLane : IAsyncDisposable
     private string? _rawState;
     private DateTimeOffset _refillAt = DateTimeOffset.MinValue;
     private int _starting;
+    // The restore in progress (under _ready's lock): a shed may cancel it and take its reservation at once.
+    private CancellationTokenSource? _warming;
+    private bool _warmingShed;
     private int _reservedMb;
 
-    public PoolLane(PoolKey key, ImageStore store, WarmPoolOptions options)
+    public PoolLane(PoolKey key, ImageStore store, WarmPoolOptions options, int size)
     {
         _key = key;
+        _size = size;
         _store = store;
         _options = options;
         _budget = options.Budget;
@@ -76,15 +81,26 @@ internal sealed class PoolLane : IAsyncDisposable
         return taken;
     }
 
-    /// <summary>Drops ready machines until at least <paramref name="memoryMb"/> is released (or none are left); returns what was released.</summary>
+    /// <summary>
+    /// Drops ready machines until at least <paramref name="memoryMb"/> is released, then, if that is not
+    /// enough, cancels the restore in progress (a sandbox is worth more than a spare: a create must not be
+    /// refused for a machine the pool has not even finished); returns what was released.
+    /// </summary>
     public int Shed(int memoryMb)
     {
         var dropped = new List<Machine>();
+        CancellationTokenSource? cancel = null;
         lock (_ready)
         {
             while (_ready.Count > 0 && dropped.Count * _key.MemoryMb < memoryMb)
             {
                 dropped.Add(_ready.Dequeue());
+            }
+
+            if (dropped.Count * _key.MemoryMb < memoryMb && _warming is not null && !_warmingShed)
+            {
+                _warmingShed = true;
+                cancel = _warming;
             }
 
             // Don't refill straight back into the memory just handed over.
@@ -97,8 +113,35 @@ internal sealed class PoolLane : IAsyncDisposable
             _ = machine.DisposeAsync().AsTask();
         }
 
+        var freed = dropped.Count * _key.MemoryMb;
+        if (cancel is not null)
+        {
+            // Its reservation is released here, not by the restore's own cleanup (which sees _warmingShed).
+            Release(_key.MemoryMb);
+            freed += _key.MemoryMb;
+            try
+            {
+                cancel.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The restore finished meanwhile; its cleanup saw the flag and dropped the machine.
+            }
+        }
+
         _wake.Release();
-        return dropped.Count * _key.MemoryMb;
+        return freed;
+    }
+
+    /// <summary>How many machines the lane keeps ready; a change takes effect at the next refill (an excess is claimed away, not dropped).</summary>
+    public int Size
+    {
+        get => Volatile.Read(ref _size);
+        set
+        {
+            Volatile.Write(ref _size, value);
+            _wake.Release();
+        }
     }
 
     /// <summary>Asks the loop to look again (the budget has room, a build may have changed).</summary>
@@ -123,7 +166,8 @@ internal sealed class PoolLane : IAsyncDisposable
                     await Task.Delay(wait, stop);
                 }
 
-                while (!stop.IsCancellationRequested && Count() < _options.Size && TryReserve())
+                // A claim or shed meanwhile pushes _refillAt out: stop, and let the outer loop wait for it.
+                while (!stop.IsCancellationRequested && Count() < Size && DateTimeOffset.UtcNow >= RefillAt() && TryReserve())
                 {
                     await WarmOneAsync(stop);
                     failures = 0;
@@ -141,6 +185,14 @@ internal sealed class PoolLane : IAsyncDisposable
                 PoolLog.WarmFailed(_log, _key.ImageName, _key.MemoryMb, e.Message);
                 await DelayQuietlyAsync(TimeSpan.FromSeconds(Math.Min(30, 1 << Math.Min(failures, 5))), stop);
             }
+        }
+    }
+
+    private DateTimeOffset RefillAt()
+    {
+        lock (_ready)
+        {
+            return _refillAt;
         }
     }
 
@@ -187,7 +239,7 @@ internal sealed class PoolLane : IAsyncDisposable
         {
             await DrainAsync();
             _image = current;
-            if (_options.Size > 0)
+            if (Size > 0)
             {
                 var options = _options.Machine with { MemoryMb = _key.MemoryMb };
                 var state = await Snapshots.EnsureBootSnapshotAsync(current, _key.MemoryMb, options, stop);
@@ -201,9 +253,12 @@ internal sealed class PoolLane : IAsyncDisposable
 
     private async Task WarmOneAsync(CancellationToken stop)
     {
+        using var warming = CancellationTokenSource.CreateLinkedTokenSource(stop);
         lock (_ready)
         {
             _starting++;
+            _warming = warming;
+            _warmingShed = false;
         }
 
         Machine? machine = null;
@@ -213,28 +268,43 @@ internal sealed class PoolLane : IAsyncDisposable
             // The build the raw state came from (the machine leases it); a rebuild meanwhile is caught by the next check.
             var image = _image!;
             var options = _options.Machine with { MemoryMb = _key.MemoryMb, SharedRawState = _rawState };
-            machine = await Machine.LaunchAsync(image, _key.MemoryMb, null, options, stop);
-            await PoolIdentity.ApplyStaticAsync(machine, stop);
+            machine = await Machine.LaunchAsync(image, _key.MemoryMb, null, options, warming.Token);
+            await PoolIdentity.ApplyStaticAsync(machine, warming.Token);
+            await PoolWarmUp.RunAsync(machine, _options.WarmUp, _options.WarmUpRounds, warming.Token);
             // Everything sent so far has been answered once this returns: the guest is quiet.
-            await machine.Agent.PingAsync(stop);
-            await machine.SuspendAsync(stop);
+            await machine.Agent.PingAsync(warming.Token);
+            await machine.SuspendAsync(warming.Token);
             lock (_ready)
             {
-                _ready.Enqueue(machine);
-                queued = true;
+                if (!_warmingShed)
+                {
+                    _ready.Enqueue(machine);
+                    queued = true;
+                }
             }
+        }
+        catch (OperationCanceledException) when (!stop.IsCancellationRequested && warming.IsCancellationRequested)
+        {
+            // Shed for a sandbox: not a failure, nothing to back off from.
         }
         finally
         {
+            bool shed;
             lock (_ready)
             {
                 _starting--;
+                _warming = null;
+                shed = _warmingShed;
             }
 
-            // The reservation was taken for this machine: whatever failed (the restore itself included) returns it.
+            // The reservation was taken for this machine: whatever failed (the restore itself included) returns it, unless a shed already did.
             if (!queued)
             {
-                Release(_key.MemoryMb);
+                if (!shed)
+                {
+                    Release(_key.MemoryMb);
+                }
+
                 if (machine is not null)
                 {
                     await machine.DisposeAsync();

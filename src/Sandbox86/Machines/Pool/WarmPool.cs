@@ -23,7 +23,7 @@ public sealed class WarmPool : IAsyncDisposable
     private readonly ImageStore _store;
     private int _disposed;
 
-    /// <summary>A pool over <paramref name="store"/>'s images; it warms nothing until <see cref="Keep"/> or a claim names a lane.</summary>
+    /// <summary>A pool over <paramref name="store"/>'s images; it warms nothing until <see cref="Keep(string, int)"/> or a claim names a lane.</summary>
     public WarmPool(ImageStore store, WarmPoolOptions options)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(options.Size);
@@ -36,6 +36,13 @@ public sealed class WarmPool : IAsyncDisposable
 
     /// <summary>Starts keeping <see cref="WarmPoolOptions.Size"/> machines of <paramref name="imageName"/> with <paramref name="memoryMb"/> ready.</summary>
     public void Keep(string imageName, int memoryMb) => Lane(new PoolKey(imageName, memoryMb));
+
+    /// <summary>Keeps <paramref name="size"/> machines of this lane ready (per-image pool sizes); 0 stops refilling it.</summary>
+    public void Keep(string imageName, int memoryMb, int size)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(size);
+        Lane(new PoolKey(imageName, memoryMb), size).Size = size;
+    }
 
     /// <summary>Suspended machines ready for a claim of this lane.</summary>
     public int ReadyCount(string imageName, int memoryMb) =>
@@ -124,7 +131,7 @@ public sealed class WarmPool : IAsyncDisposable
     public Task<Machine> StartPlainAsync(StoredImage image, int memoryMb, CancellationToken cancellationToken) =>
         Machine.StartAsync(image, Options.Machine with { MemoryMb = memoryMb }, cancellationToken);
 
-    private PoolLane Lane(PoolKey key)
+    private PoolLane Lane(PoolKey key, int? size = null)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         // GetOrAdd's factory may run twice under a race: create under a lock so a lane (and its loop) is made once.
@@ -135,7 +142,7 @@ public sealed class WarmPool : IAsyncDisposable
 
         lock (_lanes)
         {
-            return _lanes.GetOrAdd(key, k => new PoolLane(k, _store, Options));
+            return _lanes.GetOrAdd(key, k => new PoolLane(k, _store, Options, size ?? Options.Size));
         }
     }
 

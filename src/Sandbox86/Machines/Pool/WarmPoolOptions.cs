@@ -15,6 +15,16 @@ public sealed record WarmPoolOptions
     /// <summary>How often the pool checks whether an image name now points at a new build (then it drains and refills).</summary>
     public TimeSpan BuildCheckInterval { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Commands each pooled machine runs before it is suspended, so the first command after a claim finds
+    /// the emulator's JIT and the guest's page cache warm (<see cref="PoolWarmUp.E2BFirstCall"/> by default;
+    /// empty parks the machine right after its restore).
+    /// </summary>
+    public IReadOnlyList<Guest.ExecRequest> WarmUp { get; init; } = PoolWarmUp.E2BFirstCall;
+
+    /// <summary>How many times <see cref="WarmUp"/> runs (v86 compiles a page only once it has run often enough).</summary>
+    public int WarmUpRounds { get; init; } = 2;
+
     /// <summary>Options for the pooled machines and for the plain restores an empty pool falls back to.</summary>
     public MachineOptions Machine { get; init; } = new();
 

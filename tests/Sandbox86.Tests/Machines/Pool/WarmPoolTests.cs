@@ -164,6 +164,36 @@ public sealed class WarmPoolTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_shed_cancels_a_restore_in_progress_and_hands_its_memory_back_at_once()
+    {
+        // The first worker cold boots for the boot snapshot; the pooled restore after it never gets an agent answer.
+        var started = 0;
+        var hanging = new ScriptedWorkers(() => new WorkerScript { AgentAnswers = Interlocked.Increment(ref started) <= 1 });
+        var budget = new CountingBudget(limitMb: 4 * Memory);
+        var pool = new WarmPool(_store, new WarmPoolOptions
+        {
+            Size = 1,
+            RefillDelay = TimeSpan.FromMinutes(5),
+            BuildCheckInterval = TimeSpan.FromMilliseconds(100),
+            Budget = budget,
+            Machine = new MachineOptions { WorkerFactory = hanging.StartAsync, Watchdog = null, BootTimeout = TimeSpan.FromMinutes(5) },
+        });
+        _pools.Add(pool);
+        pool.Keep("img", Memory);
+        await EventuallyAsync(() => Volatile.Read(ref started) >= 2 && pool.ReservedMemoryMb == Memory, "a pooled restore is in progress");
+        Assert.Equal(0, pool.ReadyCount("img", Memory));
+
+        // A create needs the memory: the restore in progress gives it up now, not when it would finish.
+        Assert.Equal(Memory, pool.Shed(Memory));
+        Assert.Equal(0, budget.UsedMb);
+        Assert.Equal(0, pool.ReservedMemoryMb);
+        // Not charged twice when the cancelled restore cleans up, and no refill before its delay.
+        await Task.Delay(500);
+        Assert.Equal(0, budget.UsedMb);
+        Assert.Equal(2, Volatile.Read(ref started));
+    }
+
+    [Fact]
     public async Task A_restore_that_fails_in_the_pool_returns_its_budget_and_leaves_nothing_ready()
     {
         // The first worker cold boots for the boot snapshot; every pooled restore after it fails.
