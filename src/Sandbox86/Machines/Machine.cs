@@ -162,6 +162,7 @@ public sealed partial class Machine : IAsyncDisposable
                 {
                     var restored = await LaunchAsync(image, memory, state, options, cancellationToken, worker);
                     restored.StartDuration = clock.Elapsed;
+                    restored.EnableIdleSuspend(options.IdleSuspendAfter ?? TimeSpan.Zero);
                     return restored;
                 }
                 // A worker that never became ready (Node or v86 missing, a broken install) says nothing
@@ -177,6 +178,7 @@ public sealed partial class Machine : IAsyncDisposable
             earlyWorker = null;
             var booted = await LaunchAsync(image, memory, null, options, cancellationToken, bootWorker);
             booted.StartDuration = clock.Elapsed;
+            booted.EnableIdleSuspend(options.IdleSuspendAfter ?? TimeSpan.Zero);
             return booted;
         }
         finally
@@ -316,8 +318,6 @@ public sealed partial class Machine : IAsyncDisposable
                 machine._watchdogAllowance = watchdog;
                 machine._watchdog = GuestWatchdog.Start(agent, worker, watchdog);
             }
-
-            machine.EnableIdleSuspend(options.IdleSuspendAfter ?? TimeSpan.Zero);
 
             if (options.Mounts.Count > 0)
             {
