@@ -13,7 +13,7 @@ using Sandbox86.Bench.Serve;
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- guest-network [--runs N]
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- relay-throughput
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- agent-host [--runs N]
-//   dotnet run -c Release --project bench/Sandbox86.Bench -- idle [--windows N] [--seconds S]
+//   dotnet run -c Release --project bench/Sandbox86.Bench -- idle [--windows N] [--seconds S] [--suspend-only]
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- pool [--runs N] [--pool N] [--fork N]   (needs the CLI built)
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- files [--runs N] [--no-server|--server-only]
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- pause [--runs N] [--dirty-mb MB]
@@ -35,7 +35,7 @@ switch (suite)
     case "agent-host":
         return await AgentHostBench.RunAsync(runs);
     case "idle":
-        await IdleBench.RunAsync(BenchArgs.Int(args, "--windows", 3), BenchArgs.Int(args, "--seconds", 20));
+        await IdleBench.RunAsync(BenchArgs.Int(args, "--windows", 3), BenchArgs.Int(args, "--seconds", 20), args.Contains("--suspend-only"));
         return 0;
     case "pool":
         return args.Contains("--steps") ? await PoolStepsBench.RunAsync(runs, !args.Contains("--no-warm")) : await PoolBench.RunAsync(runs, BenchArgs.Int(args, "--pool", 2), BenchArgs.Int(args, "--fork", 8));

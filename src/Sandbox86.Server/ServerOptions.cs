@@ -33,6 +33,13 @@ public sealed record ServerOptions
     /// <summary>How long after a pooled create the pool waits before it restores a replacement.</summary>
     public TimeSpan PoolRefillDelay { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Suspend a running sandbox's emulator after this long with no command, call, frame or open flow; the
+    /// next request or inbound connection wakes it (<c>--idle-suspend</c>, 30 s on the command line). Null
+    /// or zero never suspends.
+    /// </summary>
+    public TimeSpan? IdleSuspendAfter { get; init; }
+
     /// <summary>Largest control-plane request body accepted.</summary>
     public long MaxRequestBytes { get; init; } = 64 * 1024;
 }

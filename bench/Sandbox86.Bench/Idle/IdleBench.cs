@@ -12,11 +12,17 @@ namespace Sandbox86.Bench.Idle;
 /// </summary>
 internal static class IdleBench
 {
-    public static async Task RunAsync(int windows, int seconds)
+    public static async Task RunAsync(int windows, int seconds, bool suspendOnly = false)
     {
         var image = ImageStore.Default.Open("default");
         Console.WriteLine($"machine: {Stats.Machine()}; load average before: {LoadAverage()}");
         var window = TimeSpan.FromSeconds(seconds);
+        await IdleSuspendBench.RunAsync(image, runs: 10);
+        if (suspendOnly)
+        {
+            return;
+        }
+
         await IdleCpuAsync(image, "idle VM, defaults", new MachineOptions(), windows, window);
         await IdleCpuAsync(image, "idle VM, watchdog off", new MachineOptions { Watchdog = null }, windows, window);
         await IdleCpuAsync(image, "idle VM, timer coalescing off", new MachineOptions { IdleTimerCoalescing = null }, windows, window);

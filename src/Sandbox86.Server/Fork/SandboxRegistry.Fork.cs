@@ -107,6 +107,7 @@ internal sealed partial class SandboxRegistry
 
         TryPin(child.Image, entry.SandboxId);
         entry.Attach(child, network);
+        child.EnableIdleSuspend(_options.IdleSuspendAfter ?? TimeSpan.Zero);
         return null;
     }
 

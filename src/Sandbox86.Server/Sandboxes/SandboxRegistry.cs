@@ -163,6 +163,7 @@ internal sealed partial class SandboxRegistry : ISandboxDirectory, IHostedServic
         }
 
         entry.Attach(machine, network);
+        machine.EnableIdleSuspend(_options.IdleSuspendAfter ?? TimeSpan.Zero);
         return machine;
     }
 

@@ -32,6 +32,9 @@ public sealed partial class AgentClient : IAsyncDisposable
     private int _handshakeStarted;
     private readonly HashSet<uint> _helloNonces = [];
     private long _agentErrors;
+    private long _streamsOpened;
+    private long _pingsStarted;
+    private int _pingsOpen;
     private AgentException? _fault;
 
     /// <summary>Starts the client over <paramref name="transport"/>; call <see cref="WaitReadyAsync"/> next.</summary>
@@ -76,9 +79,27 @@ public sealed partial class AgentClient : IAsyncDisposable
     public async Task<TimeSpan> PingAsync(CancellationToken cancellationToken = default)
     {
         var start = System.Diagnostics.Stopwatch.GetTimestamp();
-        await RequestAsync(AgentMessageType.Ping, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+        // Counted apart: a watchdog's pings are not use, so they must not keep an idle machine awake.
+        Interlocked.Increment(ref _pingsStarted);
+        Interlocked.Increment(ref _pingsOpen);
+        try
+        {
+            await RequestAsync(AgentMessageType.Ping, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _pingsOpen);
+        }
+
         return System.Diagnostics.Stopwatch.GetElapsedTime(start);
     }
+
+    /// <summary>
+    /// Calls other than pings: how many were ever opened (requests, commands, transfers) and how many are
+    /// open now (a running command stays open until it exits); idle suspension reads both.
+    /// </summary>
+    internal (long Opened, int Open) CallActivity =>
+        (Interlocked.Read(ref _streamsOpened) - Interlocked.Read(ref _pingsStarted), _handlers.Count - Volatile.Read(ref _pingsOpen));
 
     /// <summary>Stops both loops, fails pending calls and (unless LeaveOpen) disposes the transport.</summary>
     public async ValueTask DisposeAsync()
@@ -141,6 +162,7 @@ public sealed partial class AgentClient : IAsyncDisposable
 
     internal void Register(uint stream, IAgentStreamHandler handler)
     {
+        Interlocked.Increment(ref _streamsOpened);
         _handlers[stream] = handler;
         // Shutdown may have swept the table just before the add; make sure this one hears about it.
         if (_fault is { } fault && _handlers.TryRemove(stream, out _))

@@ -45,11 +45,20 @@ internal sealed class AgentChannelStream : Stream
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
+    /// <summary>Runs before every write: idle suspension resumes a suspended machine here, so no byte meets a stopped guest.</summary>
+    public Func<CancellationToken, ValueTask>? BeforeWrite { get; set; }
+
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
-        new(_worker.SendConsoleAsync(_port, buffer, cancellationToken));
+        BeforeWrite is null ? new(_worker.SendConsoleAsync(_port, buffer, cancellationToken)) : WriteAfterAsync(BeforeWrite, buffer, cancellationToken);
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        _worker.SendConsoleAsync(_port, buffer.AsMemory(offset, count), cancellationToken);
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    private async ValueTask WriteAfterAsync(Func<CancellationToken, ValueTask> before, ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
+    {
+        await before(cancellationToken).ConfigureAwait(false);
+        await _worker.SendConsoleAsync(_port, buffer, cancellationToken).ConfigureAwait(false);
+    }
 
     public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 

@@ -60,7 +60,8 @@ public sealed partial class Machine : IAsyncDisposable
     public string SerialConsoleTail => _worker.Channels.SerialTail.ToString();
 
     /// <summary>Bytes to the guest's ttyS0 (interactive console).</summary>
-    public Task SendSerialAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken) => _worker.SendSerialAsync(bytes, cancellationToken);
+    public Task SendSerialAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken) =>
+        _idle is { } idle ? SendToGuestAfterWakeAsync(idle, bytes, serial: true, cancellationToken) : _worker.SendSerialAsync(bytes, cancellationToken);
 
     /// <summary>
     /// Guest ttyS0 output; subscribe before sending input. Each handler is called on its own task from its
@@ -120,7 +121,8 @@ public sealed partial class Machine : IAsyncDisposable
     }
 
     /// <summary>Delivers one Ethernet frame to the guest's NIC.</summary>
-    public Task SendNetAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken) => _worker.SendNetAsync(frame, cancellationToken);
+    public Task SendNetAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken) =>
+        _idle is { } idle ? SendToGuestAfterWakeAsync(idle, frame, serial: false, cancellationToken) : _worker.SendNetAsync(frame, cancellationToken);
 
     /// <summary>Resident memory of the worker process.</summary>
     public Task<long> GetWorkerRssAsync(CancellationToken cancellationToken) => _worker.GetRssAsync(cancellationToken);
@@ -160,6 +162,7 @@ public sealed partial class Machine : IAsyncDisposable
                 {
                     var restored = await LaunchAsync(image, memory, state, options, cancellationToken, worker);
                     restored.StartDuration = clock.Elapsed;
+                    restored.EnableIdleSuspend(options.IdleSuspendAfter ?? TimeSpan.Zero);
                     return restored;
                 }
                 // A worker that never became ready (Node or v86 missing, a broken install) says nothing
@@ -175,6 +178,7 @@ public sealed partial class Machine : IAsyncDisposable
             earlyWorker = null;
             var booted = await LaunchAsync(image, memory, null, options, cancellationToken, bootWorker);
             booted.StartDuration = clock.Elapsed;
+            booted.EnableIdleSuspend(options.IdleSuspendAfter ?? TimeSpan.Zero);
             return booted;
         }
         finally
@@ -365,6 +369,7 @@ public sealed partial class Machine : IAsyncDisposable
     /// <summary>Stops the VM and its worker process and releases the image build.</summary>
     public async ValueTask DisposeAsync()
     {
+        await DisposeIdleAsync();
         if (_watchdog is not null)
         {
             await _watchdog.DisposeAsync();

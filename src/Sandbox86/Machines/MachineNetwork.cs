@@ -15,6 +15,7 @@ public sealed class MachineNetwork : IAsyncDisposable
     private readonly Machine _machine;
     private readonly Action<ReadOnlyMemory<byte>> _onFrame;
     private readonly bool _ownsNetwork;
+    private IDisposable? _idleProbe;
 
     private MachineNetwork(Machine machine, VirtualNetwork network, INetworkPort port, Action<ReadOnlyMemory<byte>> onFrame, bool ownsNetwork)
     {
@@ -73,6 +74,13 @@ public sealed class MachineNetwork : IAsyncDisposable
         Action<ReadOnlyMemory<byte>> onFrame = frame => port.Receive(frame.Span);
         machine.NetReceived += onFrame;
         var attached = new MachineNetwork(machine, network, port, onFrame, ownsNetwork);
+        if (ownsNetwork)
+        {
+            // An open TCP flow (NAT or a forward) keeps the machine awake even while no byte moves. On a
+            // shared network the flows are not this machine's alone; its frames still count.
+            attached._idleProbe = machine.AddIdleProbe(() => new Idle.IdleSample(0, network.Counters.ActiveTcpFlows > 0));
+        }
+
         try
         {
             await machine.Agent.ConfigureNetworkAsync(new NetworkConfig
@@ -96,6 +104,7 @@ public sealed class MachineNetwork : IAsyncDisposable
     /// <summary>Unplugs the NIC and closes the port, and the network too when this object created it.</summary>
     public async ValueTask DisposeAsync()
     {
+        _idleProbe?.Dispose();
         _machine.NetReceived -= _onFrame;
         await Port.DisposeAsync();
         if (_ownsNetwork)

@@ -32,6 +32,14 @@ public sealed record MachineOptions
     /// </summary>
     public TimeSpan? IdleTimerCoalescing { get; init; } = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>
+    /// Suspend the emulator after this long with no agent call or running command, no frame toward the
+    /// guest, no TCP flow on its own network and no keep-awake lease; the next call, frame or inbound
+    /// connection resumes it first (<see cref="Machine.EnableIdleSuspend"/>). Null or zero never suspends
+    /// (the default: a library caller opts in; <c>serve</c> turns it on at 30 s).
+    /// </summary>
+    public TimeSpan? IdleSuspendAfter { get; init; }
+
     /// <summary><see cref="IdleTimerCoalescing"/> as the worker takes it: whole ms, 0 (off) to 1000.</summary>
     internal int IdleTimerMilliseconds => (int)Math.Clamp((IdleTimerCoalescing ?? TimeSpan.Zero).TotalMilliseconds, 0, 1000);
 

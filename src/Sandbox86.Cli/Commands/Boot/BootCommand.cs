@@ -21,6 +21,7 @@ internal static class BootCommand
     private static readonly Option<bool> SaveOption = new("--save") { Description = "On exit, save the VM state as the image's boot snapshot" };
     private static readonly Option<bool> SerialOption = new("--ttyS0") { Description = "Attach to the raw serial console instead of an agent shell (Ctrl+] or EOF ends)" };
     private static readonly Option<bool> NoConsoleOption = new("--no-console") { Description = "Attach nothing; run until Ctrl+C" };
+    private static readonly Option<double> IdleSuspendOption = new("--idle-suspend") { Description = "With --no-console: seconds idle (no call, frame or flow) before the emulator is suspended; 0 never" };
     private static readonly Option<string> ShellOption = new("--shell") { Description = "Shell to start", DefaultValueFactory = _ => "/bin/sh" };
 
     // Bounds a save that a signal led to: it drops the page cache and warms up in the guest (up to 90 s
@@ -31,7 +32,7 @@ internal static class BootCommand
     {
         var command = new Command("boot", "Boot an image and attach the terminal (env86-style)")
         {
-            ImageArgument, SaveOption, SerialOption, NoConsoleOption, ShellOption,
+            ImageArgument, SaveOption, SerialOption, NoConsoleOption, ShellOption, IdleSuspendOption,
         };
         MachineFlags.AddTo(command);
         command.SetAction((parse, ct) => CliError.GuardAsync(() => RunAsync(parse, ct)));
@@ -61,6 +62,8 @@ internal static class BootCommand
         if (parse.GetValue(NoConsoleOption))
         {
             Console.Error.WriteLine("sandbox86: running; Ctrl+C stops it");
+            // Only without a console: an attached terminal's shell is a running command, awake by definition.
+            machine.EnableIdleSuspend(TimeSpan.FromSeconds(Math.Clamp(parse.GetValue(IdleSuspendOption), 0, 86400)));
             try
             {
                 await machine.Exited.WaitAsync(cancellationToken);

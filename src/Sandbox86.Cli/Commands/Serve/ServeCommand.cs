@@ -24,13 +24,14 @@ internal static class ServeCommand
     private static readonly Option<string?> DataOption = new("--data") { Description = "Directory for the registry and paused sandboxes (default: SANDBOX86_HOME/serve)" };
     private static readonly Option<string> PoolOption = new("--pool") { Description = "Keep N restored, suspended sandboxes of the base template ready, or per template: base=2,python=1 (counted against --memory-budget)", DefaultValueFactory = _ => "0" };
     private static readonly Option<double> PoolRefillDelayOption = new("--pool-refill-delay") { Description = "Seconds the pool waits after a create before it restores a replacement", DefaultValueFactory = _ => 1 };
+    private static readonly Option<double> IdleSuspendOption = new("--idle-suspend") { Description = "Seconds a sandbox may sit idle (no command, request or connection) before its emulator is suspended; the next request wakes it. 0 (the default) never suspends", DefaultValueFactory = _ => 0 };
     private static readonly Option<bool> NewKeyOption = new("--new-key") { Description = "Generate an API key, print it and accept it" };
 
     public static Command Create()
     {
         var command = new Command("serve", "Serve the E2B API (sandboxes, commands, files) for the unmodified E2B SDKs")
         {
-            ListenOption, ApiKeyOption, MaxSandboxesOption, MemoryBudgetOption, DataOption, NewKeyOption, PoolOption, PoolRefillDelayOption,
+            ListenOption, ApiKeyOption, MaxSandboxesOption, MemoryBudgetOption, DataOption, NewKeyOption, PoolOption, PoolRefillDelayOption, IdleSuspendOption,
         };
         command.SetAction((parse, ct) => CliError.GuardAsync(() => RunAsync(parse, ct)));
         return command;
@@ -86,9 +87,16 @@ internal static class ServeCommand
             throw new UsageException("--pool-refill-delay must be 0..3600 seconds");
         }
 
+        var idle = parse.GetValue(IdleSuspendOption);
+        if (idle < 0 || idle > 86400)
+        {
+            throw new UsageException("--idle-suspend must be 0..86400 seconds");
+        }
+
         var options = new ServerOptions
         {
             PoolTemplates = pool,
+            IdleSuspendAfter = TimeSpan.FromSeconds(idle),
             PoolRefillDelay = TimeSpan.FromSeconds(refill),
             ApiKeys = keys,
             MaxSandboxes = max,
