@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Sandbox86.Images.Store;
 using Sandbox86.Machines;
+using Sandbox86.Machines.Worker;
 
 namespace Sandbox86.Server.Sandboxes;
 
@@ -25,6 +26,7 @@ internal sealed partial class SandboxRegistry : ISandboxDirectory, IHostedServic
     private readonly Pool.ServerPool _pool;
     private readonly CancellationTokenSource _shutdown = new();
     private Task _reaper = Task.CompletedTask;
+    private IDisposable? _spares;
 
     private readonly ILoggerFactory _loggers;
     private readonly string _pinPrefix;
@@ -416,7 +418,11 @@ internal sealed partial class SandboxRegistry : ISandboxDirectory, IHostedServic
         });
     }
 
-    public void Dispose() => _shutdown.Dispose();
+    public void Dispose()
+    {
+        _spares?.Dispose();
+        _shutdown.Dispose();
+    }
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -436,6 +442,10 @@ internal sealed partial class SandboxRegistry : ISandboxDirectory, IHostedServic
             }
         }
 
+        // A spare worker (Node and v86 loaded, then v86 built for the last restore) and one decompressed
+        // boot state take those steps off a create's and a resume's critical path (WorkerPrespawn).
+        // SANDBOX86_SPARE_WORKERS=0 turns it off (the benches' A/B).
+        _spares ??= Environment.GetEnvironmentVariable("SANDBOX86_SPARE_WORKERS") == "0" ? null : WorkerPrespawn.Hold();
         _reaper = ReapAsync(_shutdown.Token);
         return Task.CompletedTask;
     }
@@ -477,6 +487,8 @@ internal sealed partial class SandboxRegistry : ISandboxDirectory, IHostedServic
     {
         await _shutdown.CancelAsync();
         await _reaper;
+        _spares?.Dispose();
+        _spares = null;
         var running = List().Where(e => e.Record.State == SandboxState.Running).ToList();
         if (running.Count == 0)
         {
