@@ -86,7 +86,16 @@ internal sealed partial class SandboxRegistry : ISandboxDirectory, IHostedServic
     public async Task<SandboxEntry> CreateAsync(CreateSandboxSpec spec, CancellationToken cancellationToken)
     {
         var image = OpenTemplate(spec.TemplateId);
-        var memory = Machine.ResolveMemory(image, new MachineOptions());
+        int memory;
+        try
+        {
+            memory = Machine.ResolveMemory(image, new MachineOptions { MemoryMb = spec.MemoryMb });
+        }
+        catch (MachineException e)
+        {
+            throw new SandboxException(400, e.Message);
+        }
+
         var now = DateTimeOffset.UtcNow;
         var record = new SandboxRecord
         {

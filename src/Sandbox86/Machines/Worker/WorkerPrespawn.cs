@@ -143,6 +143,24 @@ public static class WorkerPrespawn
         }
     }
 
+    /// <summary>The current spare once it has started (and been primed, if it is to be): its process and whether it is primed.</summary>
+    internal static async Task<(int ProcessId, bool Primed)?> PeekSpareAsync(CancellationToken cancellationToken)
+    {
+        Spare? spare;
+        lock (Gate)
+        {
+            spare = _spare;
+        }
+
+        if (spare is null)
+        {
+            return null;
+        }
+
+        var worker = await spare.Worker.WaitAsync(cancellationToken);
+        return (worker.ProcessId, spare.Primed);
+    }
+
     private static bool Fits(WorkerProcess worker, WorkerStartConfig config, bool restoring) =>
         restoring && worker.PrimedConfig == System.Text.Json.JsonSerializer.SerializeToNode(config with { Restore = true }, WorkerJsonContext.Default.WorkerStartConfig)!.ToJsonString();
 
