@@ -5,8 +5,9 @@
 // Types (keep in sync with src/Sandbox86/Machines/Worker/WorkerFrameType.cs):
 //   1 control  host->worker  JSON {op:"start"|"restore"|"save"|"suspend"|"resume"|"stop"|"stats", ...}
 //              start with restore:true constructs v86 at once (wasm compile, BIOS, fs index: ~0.3 s)
-//              and then waits for {op:"restore", state:PATH}, so that work overlaps the host's own.
-//   2 event    worker->host  JSON {ev:"ready"|"started"|"saved"|"suspended"|"resumed"|"error"|"stats", ...}
+//              and then waits for {op:"restore", state:PATH}, so that work overlaps the host's own;
+//              it says "constructed" once built (a pre-spawned spare is primed this way ahead of need).
+//   2 event    worker->host  JSON {ev:"ready"|"constructed"|"started"|"saved"|"suspended"|"resumed"|"error"|"stats", ...}
 //              suspend stops the emulator (no ticks, no timers: ~no CPU) until resume; a warm pool keeps
 //              restored workers suspended, and an idle sandbox may be suspended too.
 //   3 serial0  both ways     bytes of ttyS0
@@ -191,6 +192,22 @@ function onSerialByte(byte) {
     }
 }
 
+// Compiled once at load, while the worker waits for its "start" (a pre-spawned spare waits for a
+// machine to need it): v86's own path would read and compile v86.wasm inside the VM's construction.
+const wasmPath = path.join(here, "node_modules", "v86", "build", "v86.wasm");
+const compiledWasm = WebAssembly.compile(fs.readFileSync(wasmPath));
+compiledWasm.catch(() => { /* start() falls back to v86's own loading */ });
+
+async function instantiateWasm(env) {
+    try {
+        return (await WebAssembly.instantiate(await compiledWasm, env)).exports;
+    } catch {
+        // What v86 does itself when v86.wasm does not instantiate here.
+        const fallback = fs.readFileSync(wasmPath.replace("v86.wasm", "v86-fallback.wasm"));
+        return (await WebAssembly.instantiate(fallback, env)).instance.exports;
+    }
+}
+
 function fileImage(p) {
     const data = fs.readFileSync(p);
     return { buffer: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) };
@@ -202,7 +219,8 @@ function start(cfg) {
         consolePorts = new Set(cfg.consolePorts.filter((p) => Number.isInteger(p) && p >= 0 && p < VIRTIO_CONSOLE_PORTS));
     }
     const options = {
-        wasm_path: path.join(here, "node_modules", "v86", "build", "v86.wasm"),
+        wasm_path: wasmPath,
+        wasm_fn: instantiateWasm,
         bios: fileImage(cfg.bios),
         vga_bios: fileImage(cfg.vgaBios),
         memory_size: cfg.memoryMb * 1024 * 1024,
@@ -237,6 +255,8 @@ function start(cfg) {
     emulator.add_listener("emulator-ready", async () => {
         try {
             const t1 = performance.now();
+            // A spare primed ahead of its restore says so, so the host hands it out only once it is built.
+            if (cfg.restore) { sendEvent({ ev: "constructed", constructMs: Math.round(t1 - t0) }); }
             const state = cfg.restore ? await statePath : null;
             const t1b = performance.now();
             if (state) {

@@ -13,6 +13,9 @@ internal sealed record NewSandboxBody
     [JsonPropertyName("autoPause")] public bool? AutoPause { get; init; }
     [JsonPropertyName("allow_internet_access")] public bool? AllowInternetAccess { get; init; }
     [JsonPropertyName("network")] public SandboxNetworkBody? Network { get; init; }
+
+    /// <summary>Guest RAM in MB (our verbs and client send it; E2B's SDKs never do): the image's own size when absent.</summary>
+    [JsonPropertyName("memoryMB")] public int? MemoryMb { get; init; }
 }
 
 /// <summary>E2B's <c>SandboxNetworkConfig</c>: the egress rules we honour (the proxy fields have no meaning here).</summary>

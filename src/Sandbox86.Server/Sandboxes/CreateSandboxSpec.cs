@@ -12,4 +12,7 @@ internal sealed record CreateSandboxSpec
     public bool AllowInternetAccess { get; init; } = true;
     public List<string> AllowOut { get; init; } = [];
     public List<string> DenyOut { get; init; } = [];
+
+    /// <summary>Guest RAM asked for; null: the image's size. Checked against v86's range and the memory budget.</summary>
+    public int? MemoryMb { get; init; }
 }

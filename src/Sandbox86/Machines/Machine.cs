@@ -139,8 +139,9 @@ public sealed partial class Machine : IAsyncDisposable
         var memory = ResolveMemory(image, options);
         var clock = Stopwatch.StartNew();
         Util.PhaseTrace.Mark("machine start");
-        // Node and v86 take ~0.3 s to load: start the worker now, while the snapshot is checked.
-        var earlyWorker = StartWorker(options, cancellationToken);
+        // Node and v86 take ~0.3 s to load: start the worker now, while the snapshot is checked, unless a
+        // spare is kept (WorkerPrespawn): then LaunchAsync takes it once it knows the VM's configuration.
+        var earlyWorker = WorkerPrespawn.Keeping && options.WorkerFactory is null ? null : StartWorker(options, cancellationToken);
         try
         {
             SnapshotRef? state = null;
@@ -160,16 +161,17 @@ public sealed partial class Machine : IAsyncDisposable
                 earlyWorker = null;
                 try
                 {
-                    var restored = await LaunchAsync(image, memory, state, options, cancellationToken, worker);
+                    var restored = await LaunchAsync(image, memory, state, await WithCachedBootStateAsync(options, state, memory, cancellationToken), cancellationToken, worker);
                     restored.StartDuration = clock.Elapsed;
                     restored.EnableIdleSuspend(options.IdleSuspendAfter ?? TimeSpan.Zero);
                     return restored;
                 }
                 // A worker that never became ready (Node or v86 missing, a broken install) says nothing
                 // about the snapshot: only a restore that a running worker attempted may discard it.
-                catch (Exception e) when (options.StatePath is null && !worker.IsFaulted && e is MachineException or WorkerException or Guest.AgentException)
+                catch (Exception e) when (options.StatePath is null && worker?.IsFaulted != true && e is MachineException or WorkerException or Guest.AgentException)
                 {
                     MachineLog.RestoreFailed(options.Logger, e.Message);
+                    BootStateCache.Forget(state, memory);
                     await Snapshots.DiscardIfUnchangedAsync(image, memory, state, options.ConsoleShell, cancellationToken);
                 }
             }
@@ -189,6 +191,12 @@ public sealed partial class Machine : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>A boot-snapshot restore in a host that keeps spares shares one decompressed state (BootStateCache).</summary>
+    private static async Task<MachineOptions> WithCachedBootStateAsync(MachineOptions options, SnapshotRef state, int memory, CancellationToken cancellationToken) =>
+        options.StatePath is null && options.SharedRawState is null && options.WorkerFactory is null && WorkerPrespawn.Keeping
+            ? options with { SharedRawState = await BootStateCache.GetAsync(state, memory, cancellationToken) }
+            : options;
 
     private static Task<IWorkerConnection> StartWorker(MachineOptions options, CancellationToken cancellationToken) =>
         options.WorkerFactory is { } factory ? factory(cancellationToken) : StartNodeWorkerAsync(options, cancellationToken);
@@ -242,10 +250,11 @@ public sealed partial class Machine : IAsyncDisposable
         var restoring = state is not null || shared is not null;
         var rawState = shared is not null ? Task.FromResult(shared) : state is null ? null : Task.Run(() => RawState.Decompress(state, memoryMb), cancellationToken);
         var ownedRaw = shared is null ? rawState : null;
+        var config = StartConfig(image, memoryMb, options);
         IWorkerConnection worker;
         try
         {
-            worker = await (startedWorker ?? StartWorker(options, cancellationToken));
+            worker = await (startedWorker ?? TakeOrStartWorkerAsync(config, restoring, options, cancellationToken));
         }
         catch
         {
@@ -266,14 +275,6 @@ public sealed partial class Machine : IAsyncDisposable
         machine.SerialReceived += options.SerialOutput;
         try
         {
-            var config = WorkerStartConfig.For(image, memoryMb);
-            config = config with
-            {
-                RelayUrl = options.RelayUrl,
-                ConsolePorts = options.Mounts.Count > 0 ? Mounts.GuestMounts.ConsolePorts : WorkerConsolePorts.Default,
-                IdleTimerMs = options.IdleTimerMilliseconds,
-                Cmdline = options.ConsoleShell ? config.Cmdline + " " + MachineOptions.ConsoleShellSwitch : config.Cmdline,
-            };
             await worker.StartVmAsync(config, rawState, cancellationToken);
             await RawState.DeleteQuietlyAsync(ownedRaw);
 
@@ -334,6 +335,23 @@ public sealed partial class Machine : IAsyncDisposable
             throw;
         }
     }
+
+    private static WorkerStartConfig StartConfig(StoredImage image, int memoryMb, MachineOptions options)
+    {
+        var config = WorkerStartConfig.For(image, memoryMb);
+        return config with
+        {
+            RelayUrl = options.RelayUrl,
+            ConsolePorts = options.Mounts.Count > 0 ? Mounts.GuestMounts.ConsolePorts : WorkerConsolePorts.Default,
+            IdleTimerMs = options.IdleTimerMilliseconds,
+            Cmdline = options.ConsoleShell ? config.Cmdline + " " + MachineOptions.ConsoleShellSwitch : config.Cmdline,
+        };
+    }
+
+    private static async Task<IWorkerConnection> TakeOrStartWorkerAsync(WorkerStartConfig config, bool restoring, MachineOptions options, CancellationToken cancellationToken) =>
+        options.WorkerFactory is null && await WorkerPrespawn.TakeAsync(config, restoring, options.Assets ?? Runtime.RuntimeAssets.Default, cancellationToken) is { } spare
+            ? spare
+            : await StartWorker(options, cancellationToken);
 
     private static string LastLine(string text)
     {

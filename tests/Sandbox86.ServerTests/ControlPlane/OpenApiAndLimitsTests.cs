@@ -61,6 +61,30 @@ public sealed class OpenApiAndLimitsTests
     }
 
     [Fact]
+    public async Task A_requested_memory_size_is_honoured_checked_and_counted_in_the_budget()
+    {
+        Assert.True(ImageStore.Default.Exists("default"), "the default image is not built: test.sh builds it with './sandbox86 image build'");
+        // 300 MB holds the image's 256 MB guest but not a 512 MB one: the asked size is what is charged.
+        await using var server = await TestServer.StartAsync(memoryBudgetMb: 300);
+        async Task<(int Status, string Message)> Create(string json)
+        {
+            using var r = await server.Client.PostAsync("/v2/sandboxes", new StringContent(json, Encoding.UTF8, "application/json"));
+            using var body = JsonDocument.Parse(await r.Content.ReadAsStringAsync());
+            return ((int)r.StatusCode, body.RootElement.GetProperty("message").GetString() ?? "");
+        }
+
+        var (status, message) = await Create("""{"templateID":"default","memoryMB":512}""");
+        Assert.Equal(429, status);
+        Assert.Contains("512 MB asked", message);
+        (status, message) = await Create("""{"templateID":"default","memoryMB":100000}""");
+        Assert.Equal(400, status);
+        Assert.Contains("out of range", message);
+        (status, _) = await Create("""{"templateID":"default","memoryMB":"lots"}""");
+        Assert.Equal(400, status);
+        Assert.Empty(server.Registry.List());
+    }
+
+    [Fact]
     public async Task Network_rules_are_checked_at_the_edge()
     {
         await using var server = await TestServer.StartAsync();

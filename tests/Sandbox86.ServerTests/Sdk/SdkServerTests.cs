@@ -59,6 +59,9 @@ public sealed class SdkServerTests(SharedServerFixture fixture) : IClassFixture<
         Assert.InRange(total, 150L << 20, 256L << 20);
         Assert.InRange(used, 1L << 20, total - 1);
         Assert.True(busy.GetProperty("memCache").GetInt64() > 0);
+        // Disk from the guest's statfs of / (the 9p root): some of it is used by the image's ~117 MiB of files.
+        var diskTotal = busy.GetProperty("diskTotal").GetInt64();
+        Assert.InRange(busy.GetProperty("diskUsed").GetInt64(), 1L << 20, diskTotal);
         var busyPct = busy.GetProperty("cpuUsedPct").GetDouble();
         var idlePct = r.GetProperty("idle").GetProperty("cpuUsedPct").GetDouble();
         Assert.True(busyPct > 3 && busyPct > idlePct, $"a spinning guest should show CPU: busy {busyPct}%, idle {idlePct}%");

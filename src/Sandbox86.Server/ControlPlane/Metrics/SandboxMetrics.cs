@@ -5,8 +5,8 @@ namespace Sandbox86.Server.ControlPlane.Metrics;
 
 /// <summary>
 /// One metric of a running sandbox: CPU from its worker process (<see cref="WorkerCpuMeter"/>), memory as the
-/// guest kernel reports it (<c>/proc/meminfo</c> through the agent). Disk is not measured (the root is the
-/// image's 9p tree on the host), so it is reported as 0.
+/// guest kernel reports it (<c>/proc/meminfo</c> through the agent), disk as the guest's statfs of <c>/</c>
+/// (<see cref="GuestDisk"/>; 0 when the guest gives no figure).
 /// </summary>
 internal static class SandboxMetrics
 {
@@ -38,8 +38,20 @@ internal static class SandboxMetrics
             memory = null;
         }
 
+        GuestDisk? disk;
+        try
+        {
+            var statfs = await machine.Agent.ExecAsync(new Guest.ExecRequest { Argv = GuestDisk.StatfsArgv, User = "root", Timeout = GuestReadTimeout, OutputCap = 4096 }, timeout.Token);
+            disk = statfs.ExitCode == 0 ? GuestDisk.Parse(statfs.StdoutText) : null;
+        }
+        catch (Exception e) when (e is Guest.AgentException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            disk = null;
+        }
+
         var total = memory?.Total ?? entry.Record.MemoryMb * 1048576L;
         var now = DateTimeOffset.UtcNow;
-        return new SandboxMetricBody(now, now.ToUnixTimeSeconds(), CpuCount, Math.Round(cpu, 2), memory?.Used ?? 0, total, memory?.Cache ?? 0, 0, 0);
+        return new SandboxMetricBody(now, now.ToUnixTimeSeconds(), CpuCount, Math.Round(cpu, 2), memory?.Used ?? 0, total, memory?.Cache ?? 0,
+            disk?.Used ?? 0, disk?.Total ?? 0);
     }
 }

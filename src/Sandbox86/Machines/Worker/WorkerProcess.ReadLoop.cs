@@ -118,6 +118,10 @@ internal sealed partial class WorkerProcess
             case "ready":
                 _ready.TrySetResult();
                 break;
+            case "constructed":
+                Util.PhaseTrace.Mark($"worker: v86 constructed in {message["constructMs"]} ms, waiting for the state");
+                _constructed.TrySetResult();
+                break;
             case "started":
                 Util.PhaseTrace.Mark($"worker: v86 constructed in {message["constructMs"]} ms, waited {message["waitedMs"]} ms for the state, restored in {message["restoreMs"]} ms");
                 _started.TrySetResult(message["restored"]?.GetValue<bool>() ?? false);
@@ -146,6 +150,7 @@ internal sealed partial class WorkerProcess
                 else if (message["op"]?.ToString() == "start")
                 {
                     _started.TrySetException(error);
+                    _constructed.TrySetException(error);
                 }
                 else
                 {

@@ -123,12 +123,7 @@ internal sealed partial class WorkerProcess : IWorkerConnection, Guest.IGuestTre
     /// </summary>
     public async Task StartVmAsync(WorkerStartConfig config, Task<string>? state, CancellationToken cancellationToken)
     {
-        var message = new JsonObject
-        {
-            ["op"] = "start",
-            ["config"] = JsonSerializer.SerializeToNode(config with { Restore = state is not null }, WorkerJsonContext.Default.WorkerStartConfig),
-        };
-        await SendControlAsync(message, cancellationToken);
+        await SendStartUnlessPrimedAsync(config, restore: state is not null, cancellationToken);
         if (state is not null)
         {
             var path = await state;
@@ -301,6 +296,7 @@ internal sealed partial class WorkerProcess : IWorkerConnection, Guest.IGuestTre
             Channels.Complete(reason);
             _ready.TrySetException(reason);
             _started.TrySetException(reason);
+            _constructed.TrySetException(reason);
             foreach (var pending in _pendingRequests.Values)
             {
                 pending.TrySetException(reason);
