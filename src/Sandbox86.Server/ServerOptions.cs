@@ -21,6 +21,12 @@ public sealed record ServerOptions
     /// <summary>How long after a pooled create the pool waits before it restores a replacement.</summary>
     public TimeSpan PoolRefillDelay { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Host directories under which a create may mount (<c>--mount-root</c>, repeatable); empty refuses every
+    /// mount. Nothing outside them, and no symlink below them, is ever mounted (<see cref="Mounts.MountPolicy"/>).
+    /// </summary>
+    public IReadOnlyList<string> MountRoots { get; init; } = [];
+
     /// <summary>Largest control-plane request body accepted.</summary>
     public long MaxRequestBytes { get; init; } = 64 * 1024;
 }

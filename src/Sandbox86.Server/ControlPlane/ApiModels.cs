@@ -13,6 +13,8 @@ internal sealed record NewSandboxBody
     [JsonPropertyName("autoPause")] public bool? AutoPause { get; init; }
     [JsonPropertyName("allow_internet_access")] public bool? AllowInternetAccess { get; init; }
     [JsonPropertyName("network")] public SandboxNetworkBody? Network { get; init; }
+    [JsonPropertyName("volumeMounts")] public List<VolumeMountBody>? VolumeMounts { get; init; }
+    [JsonPropertyName("hostMounts")] public List<HostMountBody>? HostMounts { get; init; }
 }
 
 /// <summary>E2B's <c>SandboxNetworkConfig</c>: the egress rules we honour (the proxy fields have no meaning here).</summary>

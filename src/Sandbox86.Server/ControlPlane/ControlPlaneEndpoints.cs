@@ -150,6 +150,7 @@ internal static class ControlPlaneEndpoints
             AllowInternetAccess = body.AllowInternetAccess ?? true,
             AllowOut = allowOut,
             DenyOut = denyOut,
+            Mounts = MountBodies.ToRequested(body),
         };
     }
 

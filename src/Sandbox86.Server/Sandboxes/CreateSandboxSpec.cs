@@ -12,4 +12,5 @@ internal sealed record CreateSandboxSpec
     public bool AllowInternetAccess { get; init; } = true;
     public List<string> AllowOut { get; init; } = [];
     public List<string> DenyOut { get; init; } = [];
+    public List<RequestedMount> Mounts { get; init; } = [];
 }

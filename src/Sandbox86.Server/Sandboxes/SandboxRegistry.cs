@@ -83,6 +83,7 @@ internal sealed partial class SandboxRegistry : ISandboxDirectory, IHostedServic
 
     public async Task<SandboxEntry> CreateAsync(CreateSandboxSpec spec, CancellationToken cancellationToken)
     {
+        var mounts = SandboxMounts.Resolve(_options.MountRoots, spec.Mounts);
         var image = OpenTemplate(spec.TemplateId);
         var memory = Machine.ResolveMemory(image, new MachineOptions());
         var now = DateTimeOffset.UtcNow;
@@ -101,6 +102,7 @@ internal sealed partial class SandboxRegistry : ISandboxDirectory, IHostedServic
             AllowInternetAccess = spec.AllowInternetAccess,
             AllowOut = spec.AllowOut,
             DenyOut = spec.DenyOut,
+            Mounts = mounts,
             State = SandboxState.Starting,
         };
         var entry = new SandboxEntry(record);
@@ -151,6 +153,8 @@ internal sealed partial class SandboxRegistry : ISandboxDirectory, IHostedServic
         MachineNetwork? network = null;
         try
         {
+            // A pooled or restored guest holds no mounts (a save detaches them): attach the sandbox's own.
+            await SandboxMounts.AttachAsync(machine, _options.MountRoots, record.Mounts, cancellationToken);
             if (NetworkFor(record, logger) is { } networkOptions)
             {
                 network = await MachineNetwork.AttachAsync(machine, networkOptions, cancellationToken);

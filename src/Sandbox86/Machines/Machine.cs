@@ -266,7 +266,9 @@ public sealed partial class Machine : IAsyncDisposable
             config = config with
             {
                 RelayUrl = options.RelayUrl,
-                ConsolePorts = options.Mounts.Count > 0 ? Mounts.GuestMounts.ConsolePorts : WorkerConsolePorts.Default,
+                // Every machine forwards the 9P port, so mounts can attach after a restore, a pool wake or a fork
+                // (a listener on a port the guest never writes costs nothing).
+                ConsolePorts = Mounts.GuestMounts.ConsolePorts,
                 IdleTimerMs = options.IdleTimerMilliseconds,
                 Cmdline = options.ConsoleShell ? config.Cmdline + " " + MachineOptions.ConsoleShellSwitch : config.Cmdline,
             };
@@ -317,7 +319,7 @@ public sealed partial class Machine : IAsyncDisposable
 
             if (options.Mounts.Count > 0)
             {
-                machine._mounts = await Mounts.GuestMounts.AttachAsync(worker, agent, image.Manifest.KernelVersion, options.Mounts, Mounts.GuestMounts.Limits, options.Logger, cancellationToken);
+                await machine.AttachMountsAsync(options.Mounts, cancellationToken);
                 Util.PhaseTrace.Mark("mounts attached");
             }
 
@@ -357,9 +359,10 @@ public sealed partial class Machine : IAsyncDisposable
     public Task<SnapshotInfo> SaveBootSnapshotAsync(MachineOptions options, CancellationToken cancellationToken) =>
         Snapshots.SaveBootSnapshotAsync(this, options, cancellationToken);
 
+    /// <summary>The raw save; callers detach mounts first (<see cref="DetachMountsAsync"/>), the guest must not hold a 9P session here.</summary>
     internal Task<long> SaveRawStateAsync(string path, CancellationToken cancellationToken) =>
         _mounts is not null
-            ? throw new MachineException("a machine with live mounts cannot be saved: its 9P session would not survive a restore")
+            ? throw new MachineException("a machine with live mounts cannot be saved before they are detached: its 9P session would not survive a restore")
             : _worker.SaveStateAsync(path, cancellationToken);
 
     /// <summary>Stops the VM and its worker process and releases the image build.</summary>

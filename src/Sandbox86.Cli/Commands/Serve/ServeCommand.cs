@@ -23,13 +23,14 @@ internal static class ServeCommand
     private static readonly Option<string?> DataOption = new("--data") { Description = "Directory for the registry and paused sandboxes (default: SANDBOX86_HOME/serve)" };
     private static readonly Option<int> PoolOption = new("--pool") { Description = "Keep N restored, suspended sandboxes of the base template ready (counted against --memory-budget)", DefaultValueFactory = _ => 0 };
     private static readonly Option<double> PoolRefillDelayOption = new("--pool-refill-delay") { Description = "Seconds the pool waits after a create before it restores a replacement", DefaultValueFactory = _ => 1 };
+    private static readonly Option<string[]> MountRootOption = new("--mount-root") { Description = "Let creates mount host directories under DIR (repeatable; none: no mounts)", AllowMultipleArgumentsPerToken = false };
     private static readonly Option<bool> NewKeyOption = new("--new-key") { Description = "Generate an API key, print it and accept it" };
 
     public static Command Create()
     {
         var command = new Command("serve", "Serve the E2B API (sandboxes, commands, files) for the unmodified E2B SDKs")
         {
-            ListenOption, ApiKeyOption, MaxSandboxesOption, MemoryBudgetOption, DataOption, NewKeyOption, PoolOption, PoolRefillDelayOption,
+            ListenOption, ApiKeyOption, MaxSandboxesOption, MemoryBudgetOption, DataOption, NewKeyOption, PoolOption, PoolRefillDelayOption, MountRootOption,
         };
         command.SetAction((parse, ct) => CliError.GuardAsync(() => RunAsync(parse, ct)));
         return command;
@@ -76,8 +77,19 @@ internal static class ServeCommand
             throw new UsageException("--pool must be 0..64 and --pool-refill-delay 0..3600 seconds");
         }
 
+        IReadOnlyList<string> mountRoots;
+        try
+        {
+            mountRoots = new Sandbox86.Mounts.MountPolicy(parse.GetValue(MountRootOption) ?? []).Roots;
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException("--mount-root: " + e.Message);
+        }
+
         var options = new ServerOptions
         {
+            MountRoots = mountRoots,
             PoolSize = pool,
             PoolRefillDelay = TimeSpan.FromSeconds(refill),
             ApiKeys = keys,
