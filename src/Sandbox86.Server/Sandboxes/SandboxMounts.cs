@@ -31,12 +31,12 @@ internal static class SandboxMounts
     }
 
     /// <summary>
-    /// Attaches a sandbox's mounts to its (new, pooled or restored) machine. A root the server no longer
+    /// Before a sandbox's machine starts with its mounts (create or resume): a root the server no longer
     /// allows (restarted without that <c>--mount-root</c>) refuses the resume rather than mounting it.
     /// </summary>
-    public static async Task AttachAsync(Machine machine, IReadOnlyList<string> roots, IReadOnlyList<MountSpec> mounts, CancellationToken cancellationToken)
+    public static void CheckStillAllowed(IReadOnlyList<string> roots, IReadOnlyList<MountSpec> mounts)
     {
-        if (mounts.Count == 0 || machine.LiveMounts.Count > 0)
+        if (mounts.Count == 0)
         {
             return;
         }
@@ -46,7 +46,5 @@ internal static class SandboxMounts
         {
             throw new SandboxException(403, $"mount of '{gone.HostPath}' is no longer allowed: its root '{gone.Root}' is not a --mount-root of this server");
         }
-
-        await machine.AttachMountsAsync(mounts, cancellationToken);
     }
 }

@@ -146,6 +146,15 @@ internal sealed partial class SandboxRegistry : ISandboxDirectory, IHostedServic
     {
         var record = entry.Record;
         var logger = new SandboxLogger(_loggers.CreateLogger("Sandbox86.Machines"), record.SandboxId);
+        // A machine with mounts starts with them (only then is the 9P port forwarded): not from the pool.
+        SandboxMounts.CheckStillAllowed(_options.MountRoots, record.Mounts);
+        if (record.Mounts.Count > 0)
+        {
+            options = options with { Mounts = record.Mounts };
+            Pool.ServerPool.Discard(pooled);
+            pooled = null;
+        }
+
         // A create takes a warm machine when the pool has one (it keeps the pool's logger); a resume restores its own state.
         var machine = options.StatePath is null
             ? await _pool.StartAsync(image, pooled, options with { Logger = logger }, cancellationToken)
@@ -153,8 +162,6 @@ internal sealed partial class SandboxRegistry : ISandboxDirectory, IHostedServic
         MachineNetwork? network = null;
         try
         {
-            // A pooled or restored guest holds no mounts (a save detaches them): attach the sandbox's own.
-            await SandboxMounts.AttachAsync(machine, _options.MountRoots, record.Mounts, cancellationToken);
             if (NetworkFor(record, logger) is { } networkOptions)
             {
                 network = await MachineNetwork.AttachAsync(machine, networkOptions, cancellationToken);

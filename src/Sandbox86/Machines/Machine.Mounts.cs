@@ -4,6 +4,8 @@ namespace Sandbox86.Machines;
 
 public sealed partial class Machine
 {
+    private bool _mountPortForwarded;
+
     /// <summary>The live host mounts (empty when none). A save detaches and re-attaches them; a fork's children get them too.</summary>
     public IReadOnlyList<MountSpec> LiveMounts => _mounts?.Specs ?? [];
 
@@ -11,15 +13,26 @@ public sealed partial class Machine
     internal bool MountsCopiedTransportModule => _mounts?.CopiedTransportModule ?? false;
 
     /// <summary>
-    /// Mounts host directories into the running guest (what <see cref="MachineOptions.Mounts"/> does at start);
-    /// used after a pool wake or a restore, whose saved guest holds no mounts. A machine has one set of mounts.
+    /// Mounts host directories into the running guest (what <see cref="MachineOptions.Mounts"/> does at start,
+    /// and what a save does again after it detached them). Only a machine started with mounts forwards the 9P
+    /// port, so start a machine that may mount with <see cref="MachineOptions.Mounts"/>. One set of mounts per machine.
     /// </summary>
-    public async Task AttachMountsAsync(IReadOnlyList<MountSpec> mounts, CancellationToken cancellationToken)
+    internal async Task AttachMountsAsync(IReadOnlyList<MountSpec> mounts, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(mounts);
+        if (mounts.Count == 0)
+        {
+            return;
+        }
+
         if (_mounts is not null)
         {
             throw new MachineException("the machine already has mounts");
+        }
+
+        if (!_mountPortForwarded)
+        {
+            throw new MachineException("the machine was started without mounts, so its 9P port is not forwarded: start it with MachineOptions.Mounts");
         }
 
         if (mounts.Count > 0)

@@ -266,9 +266,9 @@ public sealed partial class Machine : IAsyncDisposable
             config = config with
             {
                 RelayUrl = options.RelayUrl,
-                // Every machine forwards the 9P port, so mounts can attach after a restore, a pool wake or a fork
-                // (a listener on a port the guest never writes costs nothing).
-                ConsolePorts = Mounts.GuestMounts.ConsolePorts,
+                // Only a machine started with mounts forwards the 9P port: forwarding it on every machine made
+                // v86 0.5.462 fail a cold boot (RangeError in virtio-console Send, 2 Dec 2026; not yet understood).
+                ConsolePorts = options.Mounts.Count > 0 ? Mounts.GuestMounts.ConsolePorts : WorkerConsolePorts.Default,
                 IdleTimerMs = options.IdleTimerMilliseconds,
                 Cmdline = options.ConsoleShell ? config.Cmdline + " " + MachineOptions.ConsoleShellSwitch : config.Cmdline,
             };
@@ -319,6 +319,7 @@ public sealed partial class Machine : IAsyncDisposable
 
             if (options.Mounts.Count > 0)
             {
+                machine._mountPortForwarded = true;
                 await machine.AttachMountsAsync(options.Mounts, cancellationToken);
                 Util.PhaseTrace.Mark("mounts attached");
             }
