@@ -35,10 +35,16 @@ public sealed record ServerOptions
 
     /// <summary>
     /// Suspend a running sandbox's emulator after this long with no command, call, frame or open flow; the
-    /// next request or inbound connection wakes it (<c>--idle-suspend</c>, 30 s on the command line). Null
+    /// next request or inbound connection wakes it (<c>--idle-suspend</c>, off by default). Null
     /// or zero never suspends.
     /// </summary>
     public TimeSpan? IdleSuspendAfter { get; init; }
+
+    /// <summary>
+    /// Host directories under which a create may mount (<c>--mount-root</c>, repeatable); empty refuses every
+    /// mount. Nothing outside them, and no symlink below them, is ever mounted (<see cref="Mounts.MountPolicy"/>).
+    /// </summary>
+    public IReadOnlyList<string> MountRoots { get; init; } = [];
 
     /// <summary>Largest control-plane request body accepted.</summary>
     public long MaxRequestBytes { get; init; } = 64 * 1024;

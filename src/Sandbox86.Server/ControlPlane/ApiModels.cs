@@ -16,6 +16,8 @@ internal sealed record NewSandboxBody
 
     /// <summary>Guest RAM in MB (our verbs and client send it; E2B's SDKs never do): the image's own size when absent.</summary>
     [JsonPropertyName("memoryMB")] public int? MemoryMb { get; init; }
+    [JsonPropertyName("volumeMounts")] public List<VolumeMountBody>? VolumeMounts { get; init; }
+    [JsonPropertyName("hostMounts")] public List<HostMountBody>? HostMounts { get; init; }
 }
 
 /// <summary>E2B's <c>SandboxNetworkConfig</c>: the egress rules we honour (the proxy fields have no meaning here).</summary>

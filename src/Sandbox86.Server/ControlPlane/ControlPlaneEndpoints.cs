@@ -151,6 +151,7 @@ internal static class ControlPlaneEndpoints
             AllowOut = allowOut,
             DenyOut = denyOut,
             MemoryMb = body.MemoryMb,
+            Mounts = MountBodies.ToRequested(body),
         };
     }
 

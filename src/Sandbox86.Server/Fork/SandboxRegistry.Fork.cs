@@ -136,6 +136,8 @@ internal sealed partial class SandboxRegistry
             AllowInternetAccess = parent.AllowInternetAccess,
             AllowOut = parent.AllowOut,
             DenyOut = parent.DenyOut,
+            // The child's machine gets the parent's mounts from the fork itself; the record keeps them for a resume.
+            Mounts = parent.Mounts,
             BuildDirectory = parent.BuildDirectory,
             State = SandboxState.Starting,
         };

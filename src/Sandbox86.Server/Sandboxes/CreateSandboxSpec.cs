@@ -15,4 +15,6 @@ internal sealed record CreateSandboxSpec
 
     /// <summary>Guest RAM asked for; null: the image's size. Checked against v86's range and the memory budget.</summary>
     public int? MemoryMb { get; init; }
+
+    public List<RequestedMount> Mounts { get; init; } = [];
 }

@@ -21,6 +21,9 @@ internal sealed record SandboxRecord
     /// <summary>Egress deny rules (E2B's <c>network.denyOut</c>).</summary>
     public List<string> DenyOut { get; init; } = [];
 
+    /// <summary>Host mounts, resolved under the server's mount roots at create (re-attached after every restore).</summary>
+    public List<Mounts.MountSpec> Mounts { get; init; } = [];
+
     /// <summary>The image build the sandbox runs from (<c>images/.builds/ID</c>); a resume must use this build, not the name's current one.</summary>
     public string? BuildDirectory { get; set; }
     public SandboxState State { get; set; }

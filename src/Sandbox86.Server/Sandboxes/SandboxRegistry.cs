@@ -85,6 +85,7 @@ internal sealed partial class SandboxRegistry : ISandboxDirectory, IHostedServic
 
     public async Task<SandboxEntry> CreateAsync(CreateSandboxSpec spec, CancellationToken cancellationToken)
     {
+        var mounts = SandboxMounts.Resolve(_options.MountRoots, spec.Mounts);
         var image = OpenTemplate(spec.TemplateId);
         int memory;
         try
@@ -112,6 +113,7 @@ internal sealed partial class SandboxRegistry : ISandboxDirectory, IHostedServic
             AllowInternetAccess = spec.AllowInternetAccess,
             AllowOut = spec.AllowOut,
             DenyOut = spec.DenyOut,
+            Mounts = mounts,
             State = SandboxState.Starting,
         };
         var entry = new SandboxEntry(record);
@@ -155,6 +157,15 @@ internal sealed partial class SandboxRegistry : ISandboxDirectory, IHostedServic
     {
         var record = entry.Record;
         var logger = new SandboxLogger(_loggers.CreateLogger("Sandbox86.Machines"), record.SandboxId);
+        // A machine with mounts starts with them (only then is the 9P port forwarded): not from the pool.
+        SandboxMounts.CheckStillAllowed(_options.MountRoots, record.Mounts);
+        if (record.Mounts.Count > 0)
+        {
+            options = options with { Mounts = record.Mounts };
+            Pool.ServerPool.Discard(pooled);
+            pooled = null;
+        }
+
         // A create takes a warm machine when the pool has one (it keeps the pool's logger); a resume restores its own state.
         var machine = options.StatePath is null
             ? await _pool.StartAsync(image, pooled, options with { Logger = logger }, cancellationToken)

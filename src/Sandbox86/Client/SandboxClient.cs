@@ -86,6 +86,14 @@ public sealed partial class SandboxClient : IDisposable
             body["memoryMB"] = memory;
         }
 
+        if (options.Mounts.Count > 0)
+        {
+            body["hostMounts"] = new JsonArray([.. options.Mounts.Select(m => (JsonNode)new JsonObject
+            {
+                ["hostPath"] = m.HostPath, ["path"] = m.GuestPath, ["readOnly"] = m.ReadOnly,
+            })]);
+        }
+
         using var doc = await SendJsonAsync(HttpMethod.Post, "/sandboxes", body, cancellationToken).ConfigureAwait(false);
         return Remember(ClientJson.Sandbox(doc!.RootElement));
     }

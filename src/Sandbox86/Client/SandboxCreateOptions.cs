@@ -32,4 +32,10 @@ public sealed record SandboxCreateOptions
     /// answers with its own figure, which <see cref="SandboxInfo.MemoryMb"/> of a later get shows.
     /// </summary>
     public int? MemoryMb { get; init; }
+
+    /// <summary>
+    /// Live host-directory mounts, sent as sandbox86's <c>hostMounts</c>; the server allows only directories
+    /// under its <c>--mount-root</c>s (403 otherwise). <see cref="Mounts.MountSpec.Root"/> is the server's to set.
+    /// </summary>
+    public IReadOnlyList<Mounts.MountSpec> Mounts { get; init; } = [];
 }

@@ -322,7 +322,8 @@ public sealed partial class Machine : IAsyncDisposable
 
             if (options.Mounts.Count > 0)
             {
-                machine._mounts = await Mounts.GuestMounts.AttachAsync(worker, agent, image.Manifest.KernelVersion, options.Mounts, Mounts.GuestMounts.Limits, options.Logger, cancellationToken);
+                machine._mountPortForwarded = true;
+                await machine.AttachMountsAsync(options.Mounts, cancellationToken);
                 Util.PhaseTrace.Mark("mounts attached");
             }
 
@@ -379,9 +380,10 @@ public sealed partial class Machine : IAsyncDisposable
     public Task<SnapshotInfo> SaveBootSnapshotAsync(MachineOptions options, CancellationToken cancellationToken) =>
         Snapshots.SaveBootSnapshotAsync(this, options, cancellationToken);
 
+    /// <summary>The raw save; callers detach mounts first (<see cref="DetachMountsAsync"/>), the guest must not hold a 9P session here.</summary>
     internal Task<long> SaveRawStateAsync(string path, CancellationToken cancellationToken) =>
         _mounts is not null
-            ? throw new MachineException("a machine with live mounts cannot be saved: its 9P session would not survive a restore")
+            ? throw new MachineException("a machine with live mounts cannot be saved before they are detached: its 9P session would not survive a restore")
             : _worker.SaveStateAsync(path, cancellationToken);
 
     /// <summary>Stops the VM and its worker process and releases the image build.</summary>

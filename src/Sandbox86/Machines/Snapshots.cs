@@ -188,6 +188,20 @@ internal static class Snapshots
     // needs first. A paused sandbox is saved as it is (its cache is the user's, and the save should be quick).
     public static async Task<SnapshotInfo> SaveAsync(Machine machine, string path, bool prepare, int compressionLevel, CancellationToken cancellationToken)
     {
+        // Live mounts leave the guest for the save and come back after it (Machine.Mounts.cs says why).
+        var mounts = await machine.DetachMountsAsync(cancellationToken);
+        try
+        {
+            return await SaveDetachedAsync(machine, path, prepare, compressionLevel, cancellationToken);
+        }
+        finally
+        {
+            await machine.AttachMountsAsync(mounts, CancellationToken.None);
+        }
+    }
+
+    private static async Task<SnapshotInfo> SaveDetachedAsync(Machine machine, string path, bool prepare, int compressionLevel, CancellationToken cancellationToken)
+    {
         if (prepare)
         {
             // Dropping the page cache before saving shrinks the state by tens of MB (DESIGN.md).

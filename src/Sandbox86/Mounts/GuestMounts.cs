@@ -34,11 +34,18 @@ internal sealed class GuestMounts : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private Task _session = Task.CompletedTask;
 
-    private GuestMounts(NineServer server, AgentChannelStream stream)
+    private GuestMounts(NineServer server, AgentChannelStream stream, IReadOnlyList<MountSpec> specs)
     {
         _server = server;
         _stream = stream;
+        Specs = specs;
     }
+
+    /// <summary>What is mounted, in order (top entry i is <c>Specs[i]</c>).</summary>
+    public IReadOnlyList<MountSpec> Specs { get; }
+
+    /// <summary>True when the guest lacked the fd transport and it was copied in from the host's kernel cache (an image built before it was in the initramfs).</summary>
+    public bool CopiedTransportModule { get; private set; }
 
     /// <summary>The console ports a machine with mounts forwards.</summary>
     public static IReadOnlyList<int> ConsolePorts { get; } = [WorkerConsolePorts.Agent, Port];
@@ -53,10 +60,10 @@ internal sealed class GuestMounts : IAsyncDisposable
             for (var i = 0; i < mounts.Count; i++)
             {
                 mounts[i].Validate();
-                var fd = HostFs.OpenRoot(mounts[i].HostPath);
+                var fd = mounts[i].OpenHostDirectory();
                 if (fd < 0)
                 {
-                    throw new MachineException($"cannot open mount source {mounts[i].HostPath}: errno {-fd}");
+                    throw new MachineException($"cannot open mount source {mounts[i].HostPath}: {HostFs.Describe(-fd)}");
                 }
 
                 exports.Add(new NineExport(Encoding.ASCII.GetBytes(i.ToString(CultureInfo.InvariantCulture)), fd, mounts[i].ReadOnly));
@@ -68,11 +75,11 @@ internal sealed class GuestMounts : IAsyncDisposable
             throw;
         }
 
-        var result = new GuestMounts(new NineServer(exports, limits), new AgentChannelStream(worker, Port));
+        var result = new GuestMounts(new NineServer(exports, limits), new AgentChannelStream(worker, Port), [.. mounts]);
         try
         {
             result._session = Task.Run(() => NineSession.RunAsync(result._stream, result._server, limits.MaxMessageSize, logger, result._stop.Token), CancellationToken.None);
-            await EnsureTransportModuleAsync(agent, kernelVersion, cancellationToken);
+            result.CopiedTransportModule = await EnsureTransportModuleAsync(agent, kernelVersion, cancellationToken);
             var mount = await agent.ExecAsync(new ExecRequest { Argv = ["/bin/sh", "-c", MountScript(mounts, limits.MaxMessageSize)], Timeout = TimeSpan.FromSeconds(30) }, cancellationToken);
             if (mount.ExitCode != 0)
             {
@@ -119,12 +126,12 @@ internal sealed class GuestMounts : IAsyncDisposable
     /// Debian's kernel builds 9P's fd transport as a module (<c>9pnet_fd</c>) that the image's initramfs
     /// does not load: copy it from the host's kernel cache and insert it when the guest lacks it.
     /// </summary>
-    private static async Task EnsureTransportModuleAsync(AgentClient agent, string kernelVersion, CancellationToken cancellationToken)
+    private static async Task<bool> EnsureTransportModuleAsync(AgentClient agent, string kernelVersion, CancellationToken cancellationToken)
     {
         try
         {
             await agent.StatAsync("/sys/module/9pnet_fd", cancellationToken);
-            return;
+            return false;
         }
         catch (AgentException)
         {
@@ -147,6 +154,33 @@ internal sealed class GuestMounts : IAsyncDisposable
         {
             throw new MachineException($"loading the guest's 9P fd transport failed (exit {r.ExitCode}): {r.StderrText.Trim()}");
         }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Unmounts everything in the guest (binds first, then the 9P tree, which ends the kernel's session and
+    /// closes its hvc2), so the guest holds no 9P state a save would carry into a new server. Not lazy: when
+    /// a guest process holds a file or directory under a mount, the unmount fails and the mounts stay as they were.
+    /// </summary>
+    public async Task UnmountAsync(AgentClient agent, CancellationToken cancellationToken)
+    {
+        var r = await agent.ExecAsync(new ExecRequest { Argv = ["/bin/sh", "-c", UnmountScript(Specs)], Timeout = TimeSpan.FromSeconds(30) }, cancellationToken);
+        if (r.ExitCode != 0)
+        {
+            throw new MachineException($"cannot detach the mounts before saving (a guest process may hold files under them open): {r.StderrText.Trim()}");
+        }
+    }
+
+    internal static string UnmountScript(IReadOnlyList<MountSpec> mounts)
+    {
+        var sb = new StringBuilder("set -e");
+        for (var i = mounts.Count - 1; i >= 0; i--)
+        {
+            sb.Append("; umount '").Append(mounts[i].GuestPath).Append('\'');
+        }
+
+        return sb.Append("; umount ").Append(GuestRoot).ToString();
     }
 
     public async ValueTask DisposeAsync()

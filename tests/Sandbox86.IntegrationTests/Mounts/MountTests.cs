@@ -22,6 +22,7 @@ public sealed class MountTests
         var image = DefaultImage.Open();
         var rw = Directory.CreateTempSubdirectory("sandbox86-mount-rw-");
         var ro = Directory.CreateTempSubdirectory("sandbox86-mount-ro-");
+        var snapshot = new DirectoryInfo(Path.Combine(Path.GetTempPath(), "sandbox86-mount-snap-" + Guid.NewGuid().ToString("N")));
         try
         {
             await File.WriteAllTextAsync(Path.Combine(rw.FullName, "from-host.txt"), "one\n");
@@ -79,14 +80,55 @@ public sealed class MountTests
             Assert.False(File.Exists("/tmp/escaped"));
             Assert.Equal("/", new FileInfo(Path.Combine(rw.FullName, "root")).LinkTarget);
 
-            // Saving a machine with live mounts is refused rather than producing a state that cannot resume.
-            await Assert.ThrowsAsync<MachineException>(() => vm.SaveStateAsync(Path.Combine(rw.FullName, "state"), CancellationToken.None));
+            // An image with 9pnet_fd in its initramfs needs no module copied in (older images still get the copy).
+            if (InitrdHasFdTransport(image.InitrdPath))
+            {
+                Assert.False(vm.MountsCopiedTransportModule, "9pnet_fd is in the initramfs but was copied in anyway");
+            }
+
+            // A save detaches the mounts (the state carries no 9P session) and attaches them again: still live.
+            await vm.SaveStateAsync(snapshot.FullName, CancellationToken.None);
+            await File.WriteAllTextAsync(Path.Combine(rw.FullName, "after-save.txt"), "three\n");
+            Assert.Equal("three\n", (await Sh(vm, "cat /workspace/after-save.txt")).StdoutText);
+            Assert.Equal(2, vm.LiveMounts.Count);
+
+            // A restore of that state attaches the mounts it is given, and a fork's child gets its parent's.
+            await using (var restored = await Machine.StartAsync(image, new MachineOptions { StatePath = snapshot.FullName, Mounts = [vm.LiveMounts[0]] }, CancellationToken.None))
+            {
+                var again = await Sh(restored, "cat /workspace/after-save.txt && echo restored > /workspace/restored.txt");
+                Assert.True(again.ExitCode == 0, again.StderrText);
+                Assert.Equal("three\n", again.StdoutText);
+                Assert.Equal("restored\n", await File.ReadAllTextAsync(Path.Combine(rw.FullName, "restored.txt")));
+            }
+
+            var forks = await Sandbox86.Machines.Fork.MachineFork.ForkAsync(vm, 1, new MachineOptions(), CancellationToken.None);
+            await using (var child = forks[0].Machine ?? throw new InvalidOperationException("fork failed: " + forks[0].Error))
+            {
+                Assert.Equal(2, child.LiveMounts.Count);
+                var c = await Sh(child, "cat /ro/readme && echo forked > /workspace/forked.txt");
+                Assert.True(c.ExitCode == 0, c.StderrText);
+                Assert.Equal("forked\n", await File.ReadAllTextAsync(Path.Combine(rw.FullName, "forked.txt")));
+            }
+
+            Assert.Equal("forked\n", (await Sh(vm, "cat /workspace/forked.txt")).StdoutText);
         }
         finally
         {
             rw.Delete(recursive: true);
             ro.Delete(recursive: true);
+            if (Directory.Exists(snapshot.FullName))
+            {
+                Directory.Delete(snapshot.FullName, recursive: true);
+            }
         }
+    }
+
+    private static bool InitrdHasFdTransport(string initrd)
+    {
+        using var gz = new System.IO.Compression.GZipStream(File.OpenRead(initrd), System.IO.Compression.CompressionMode.Decompress);
+        using var all = new MemoryStream();
+        gz.CopyTo(all);
+        return all.GetBuffer().AsSpan(0, (int)all.Length).IndexOf("lib/modules/9pnet_fd.ko"u8) >= 0;
     }
 
     [Fact]

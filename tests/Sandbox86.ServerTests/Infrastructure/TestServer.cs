@@ -31,10 +31,10 @@ internal sealed class TestServer : IAsyncDisposable
     /// <summary>The running app's registry (the server is in the test process).</summary>
     public SandboxRegistry Registry => (_app ?? throw new InvalidOperationException("server is stopped")).Services.GetRequiredService<SandboxRegistry>();
 
-    public static async Task<TestServer> StartAsync(string? dataDirectory = null, int maxSandboxes = 4, int memoryBudgetMb = 4096, string[]? keys = null, int poolSize = 0, TimeSpan? poolRefillDelay = null)
+    public static async Task<TestServer> StartAsync(string? dataDirectory = null, int maxSandboxes = 4, int memoryBudgetMb = 4096, string[]? keys = null, int poolSize = 0, TimeSpan? poolRefillDelay = null, string[]? mountRoots = null)
     {
         var data = dataDirectory ?? Directory.CreateTempSubdirectory("sandbox86-serve-").FullName;
-        var options = new ServerOptions { DataDirectory = data, MaxSandboxes = maxSandboxes, MemoryBudgetMb = memoryBudgetMb, ApiKeys = keys ?? [Key], PoolSize = poolSize, PoolRefillDelay = poolRefillDelay ?? TimeSpan.FromSeconds(1) };
+        var options = new ServerOptions { DataDirectory = data, MaxSandboxes = maxSandboxes, MemoryBudgetMb = memoryBudgetMb, ApiKeys = keys ?? [Key], PoolSize = poolSize, PoolRefillDelay = poolRefillDelay ?? TimeSpan.FromSeconds(1), MountRoots = mountRoots ?? [] };
         var server = new TestServer(options, FreePort());
         await server.RestartAsync();
         return server;

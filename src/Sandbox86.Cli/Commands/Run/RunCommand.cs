@@ -123,7 +123,7 @@ internal static class RunCommand
     }
 
     /// <summary>A library error in a run's specification becomes a usage error that names the flag.</summary>
-    private static Sandbox86.Mounts.MountSpec ParseVolume(string value)
+    internal static Sandbox86.Mounts.MountSpec ParseVolume(string value)
     {
         try
         {

@@ -16,6 +16,7 @@ internal static class CreateCommand
     private static readonly Option<int> TimeoutOption = new("--timeout") { Description = "Seconds until it is paused to disk (resume brings it back)", DefaultValueFactory = _ => DefaultTimeoutSeconds };
     private static readonly Option<string> NetOption = new("--net") { Description = "Network: 'internet' (the server's egress policy) or 'none'", DefaultValueFactory = _ => "internet" };
     private static readonly Option<string[]> EnvOption = new("--env", "-e") { Description = "Environment variable K=V of every command (repeatable)", AllowMultipleArgumentsPerToken = false };
+    private static readonly Option<string[]> VolumeOption = new("--volume", "-v") { Description = "Mount host directory HOST live at GUEST (HOST:GUEST[:ro], repeatable; the server must allow it with --mount-root)", AllowMultipleArgumentsPerToken = false };
     private static readonly Option<int?> MemoryOption = SharedOptions.Memory();
     private static readonly Option<bool> JsonOption = SharedOptions.Json();
 
@@ -23,7 +24,7 @@ internal static class CreateCommand
     {
         var command = new Command("create", "Create a long-lived sandbox on the server and print its id")
         {
-            ImageOption, NameOption, TimeoutOption, NetOption, EnvOption, MemoryOption, JsonOption,
+            ImageOption, NameOption, TimeoutOption, NetOption, EnvOption, VolumeOption, MemoryOption, JsonOption,
         };
         ServerFlags.AddTo(command);
         command.SetAction((parse, ct) => VerbErrors.GuardAsync(() => RunAsync(parse, ct)));
@@ -72,6 +73,7 @@ internal static class CreateCommand
             AllowInternetAccess = net == "internet",
             EnvVars = EnvFlags.Parse(parse.GetValue(EnvOption) ?? []),
             MemoryMb = memory,
+            Mounts = (parse.GetValue(VolumeOption) ?? []).Select(RunCommand.ParseVolume).ToList(),
         };
     }
 

@@ -25,13 +25,14 @@ internal static class ServeCommand
     private static readonly Option<string> PoolOption = new("--pool") { Description = "Keep N restored, suspended sandboxes of the base template ready, or per template: base=2,python=1 (counted against --memory-budget)", DefaultValueFactory = _ => "0" };
     private static readonly Option<double> PoolRefillDelayOption = new("--pool-refill-delay") { Description = "Seconds the pool waits after a create before it restores a replacement", DefaultValueFactory = _ => 1 };
     private static readonly Option<double> IdleSuspendOption = new("--idle-suspend") { Description = "Seconds a sandbox may sit idle (no command, request or connection) before its emulator is suspended; the next request wakes it. 0 (the default) never suspends", DefaultValueFactory = _ => 0 };
+    private static readonly Option<string[]> MountRootOption = new("--mount-root") { Description = "Let creates mount host directories under DIR (repeatable; none: no mounts)", AllowMultipleArgumentsPerToken = false };
     private static readonly Option<bool> NewKeyOption = new("--new-key") { Description = "Generate an API key, print it and accept it" };
 
     public static Command Create()
     {
         var command = new Command("serve", "Serve the E2B API (sandboxes, commands, files) for the unmodified E2B SDKs")
         {
-            ListenOption, ApiKeyOption, MaxSandboxesOption, MemoryBudgetOption, DataOption, NewKeyOption, PoolOption, PoolRefillDelayOption, IdleSuspendOption,
+            ListenOption, ApiKeyOption, MaxSandboxesOption, MemoryBudgetOption, DataOption, NewKeyOption, PoolOption, PoolRefillDelayOption, IdleSuspendOption, MountRootOption,
         };
         command.SetAction((parse, ct) => CliError.GuardAsync(() => RunAsync(parse, ct)));
         return command;
@@ -93,10 +94,21 @@ internal static class ServeCommand
             throw new UsageException("--idle-suspend must be 0..86400 seconds");
         }
 
+        IReadOnlyList<string> mountRoots;
+        try
+        {
+            mountRoots = new Sandbox86.Mounts.MountPolicy(parse.GetValue(MountRootOption) ?? []).Roots;
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException("--mount-root: " + e.Message);
+        }
+
         var options = new ServerOptions
         {
             PoolTemplates = pool,
             IdleSuspendAfter = TimeSpan.FromSeconds(idle),
+            MountRoots = mountRoots,
             PoolRefillDelay = TimeSpan.FromSeconds(refill),
             ApiKeys = keys,
             MaxSandboxes = max,

@@ -9,9 +9,12 @@ namespace Sandbox86.Images.Build;
 /// </summary>
 internal sealed class KernelModules
 {
-    /// <summary>What the guest needs at boot: virtio PCI, the 9p root, the agent's console and the NIC.</summary>
+    /// <summary>
+    /// What the guest needs at boot: virtio PCI, the 9p root, the agent's console and the NIC, and 9P's fd
+    /// transport (<c>trans=fd</c>: live host mounts over a console port; 9 KB, so no reason to load it later).
+    /// </summary>
     public static readonly IReadOnlyList<string> BootModules =
-        ["virtio_pci", "9pnet_virtio", "9p", "virtio_console", "virtio_net"];
+        ["virtio_pci", "9pnet_virtio", "9p", "9pnet_fd", "virtio_console", "virtio_net"];
 
     private readonly Dictionary<string, string> _paths;
 

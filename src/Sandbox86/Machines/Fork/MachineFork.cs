@@ -26,8 +26,23 @@ public static class MachineFork
         var raw = Path.Combine(directory, $"sandbox86-fork-{Environment.ProcessId}-{Guid.NewGuid():N}.raw");
         try
         {
-            await SaveSuspendedAsync(source, raw, cancellationToken);
-            var childOptions = options with { MemoryMb = source.MemoryMb, SharedRawState = raw, StatePath = null, Cold = false };
+            // The saved guest carries no mounts (a 9P session cannot move to a new server): detached while
+            // the guest still runs, re-attached to the source after, and attached to each child.
+            var mounts = await source.DetachMountsAsync(cancellationToken);
+            try
+            {
+                await SaveSuspendedAsync(source, raw, cancellationToken);
+            }
+            finally
+            {
+                await source.AttachMountsAsync(mounts, CancellationToken.None);
+            }
+
+            var childOptions = options with
+            {
+                MemoryMb = source.MemoryMb, SharedRawState = raw, StatePath = null, Cold = false,
+                Mounts = options.Mounts.Count > 0 ? options.Mounts : mounts,
+            };
             var children = Enumerable.Range(0, count).Select(_ => StartChildAsync(source, childOptions, cancellationToken)).ToList();
             return await Task.WhenAll(children);
         }

@@ -35,6 +35,53 @@ internal static unsafe class HostFs
         }
     }
 
+    /// <summary>
+    /// Opens <paramref name="root"/> (the operator's string path) and walks <paramref name="components"/> below
+    /// it one at a time with <c>O_NOFOLLOW</c>: a symlink anywhere is ELOOP, a non-directory ENOTDIR, and a
+    /// component that is empty, "." or ".." EINVAL, so the result never lies outside the root.
+    /// </summary>
+    public static int OpenBeneath(string root, IReadOnlyList<string> components)
+    {
+        var fd = OpenRoot(root);
+        foreach (var component in components)
+        {
+            if (fd < 0)
+            {
+                break;
+            }
+
+            var name = Encoding.UTF8.GetBytes(component);
+            if (component is "" or "." or ".." || name.AsSpan().IndexOfAny((byte)'/', (byte)0) >= 0)
+            {
+                Close(fd);
+                return -Server.Errno.EINVAL;
+            }
+
+            var child = OpenPath(fd, name);
+            Close(fd);
+            fd = child;
+            if (fd >= 0 && Stat(fd, out var st) is var r && (r < 0 || !st.IsDir))
+            {
+                Close(fd);
+                return r < 0 ? r : st.IsSymlink ? -Server.Errno.ELOOP : -Server.Errno.ENOTDIR;
+            }
+        }
+
+        return fd;
+    }
+
+    /// <summary>An errno for a message: the few a mount path meets by name, else the number.</summary>
+    public static string Describe(int errno) => errno switch
+    {
+        Server.Errno.ENOENT => "no such directory",
+        Server.Errno.EACCES => "permission denied",
+        Server.Errno.ENOTDIR => "not a directory",
+        Server.Errno.ELOOP => "a path component is a symlink",
+        Server.Errno.EXDEV => "outside its mount root",
+        Server.Errno.EINVAL => "an invalid path component",
+        _ => "errno " + errno.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
     /// <summary>One walk step: the child <paramref name="name"/> of directory fd <paramref name="dirfd"/>, never following a symlink.</summary>
     public static int OpenPath(int dirfd, ReadOnlySpan<byte> name)
     {
