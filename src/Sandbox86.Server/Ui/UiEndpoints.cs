@@ -41,9 +41,11 @@ internal static class UiEndpoints
 
     private static void Map(IEndpointRouteBuilder endpoints, UiAssets assets, SemaphoreSlim sockets)
     {
-        endpoints.MapGet(PathBase, () => TypedResults.Redirect(PathBase + "/"));
-        endpoints.MapGet(PathBase + "/", (HttpContext context) => File(context, assets, "index.html"));
-        endpoints.MapGet(PathBase + "/{**name}", (string name, HttpContext context) => File(context, assets, name));
+        // One catch-all for "/ui", "/ui/" and the files (an optional catch-all matches all three, so separate
+        // routes would be ambiguous). "/ui" redirects: the page's relative URLs need the slash.
+        endpoints.MapGet(PathBase + "/{**name}", (string? name, HttpContext context) =>
+            context.Request.Path.Value == PathBase ? TypedResults.Redirect(PathBase + "/")
+            : File(context, assets, string.IsNullOrEmpty(name) ? "index.html" : name));
         endpoints.MapGet(PathBase + "/config", (ApiKeyCheck keys) => TypedResults.Json(new UiConfigBody(!keys.AcceptsAny)));
         endpoints.Map(PathBase + "/sandboxes/{id}/pty", (string id, HttpContext context) => PtyAsync(id, context, sockets));
     }

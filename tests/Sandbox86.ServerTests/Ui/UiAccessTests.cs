@@ -15,6 +15,10 @@ public sealed class UiAccessTests
     {
         await using var server = await TestServer.StartAsync();
         using var anonymous = new HttpClient { BaseAddress = new Uri(server.Url) };
+        using var noRedirect = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(server.Url) };
+        var bare = await noRedirect.GetAsync("/ui");
+        Assert.Equal(HttpStatusCode.Redirect, bare.StatusCode);
+        Assert.Equal("/ui/", bare.Headers.Location?.OriginalString);
         var page = await anonymous.GetAsync("/ui/");
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Contains("ui.js", await page.Content.ReadAsStringAsync());

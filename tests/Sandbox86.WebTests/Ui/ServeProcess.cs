@@ -61,7 +61,11 @@ internal sealed class ServeProcess : IAsyncDisposable
         var clock = Stopwatch.StartNew();
         while (true)
         {
-            Assert.False(process.HasExited, $"sandbox86 serve exited ({process.ExitCode}):\n{serve.Log}");
+            if (process.HasExited)
+            {
+                Assert.Fail($"sandbox86 serve exited ({process.ExitCode}):\n{serve.Log}");
+            }
+
             try
             {
                 if ((await serve.Client.GetAsync("/ui/config")).IsSuccessStatusCode)
