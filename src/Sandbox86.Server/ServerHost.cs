@@ -37,6 +37,7 @@ internal static class ServerHost
             services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(90));
         });
         app.Urls.Add($"http://{listen}");
+        Ui.UiEndpoints.MapSandboxUi(app);
         var guard = app.Services.GetRequiredService<ControlPlaneGuard>();
         app.Use(guard.InvokeAsync);
         app.MapControlPlane(options);
