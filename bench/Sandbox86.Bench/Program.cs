@@ -7,6 +7,7 @@ using Sandbox86.Bench.Mounts;
 using Sandbox86.Bench.Network;
 using Sandbox86.Bench.Pool;
 using Sandbox86.Bench.Serve;
+using Sandbox86.Bench.Web;
 
 // Benchmarks, not tests: they measure and print medians. Usage:
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- machines [--runs N]
@@ -19,6 +20,7 @@ using Sandbox86.Bench.Serve;
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- pause [--runs N] [--dirty-mb MB]
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- serve [--runs N] [--round-trips N]   (needs the CLI built)
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- mounts [--runs N]
+//   dotnet run -c Release --project bench/Sandbox86.Bench -- web [--runs N]   (headless /usr/bin/chromium)
 var suite = args.Length > 0 ? args[0] : "help";
 var runs = BenchArgs.Int(args, "--runs", 20);
 switch (suite)
@@ -47,7 +49,9 @@ switch (suite)
         return await ServeBench.RunAsync(BenchArgs.Int(args, "--runs", 5), BenchArgs.Int(args, "--round-trips", 200));
     case "mounts":
         return await MountBench.RunAsync(BenchArgs.Int(args, "--runs", 3));
+    case "web":
+        return await WebBench.RunAsync(BenchArgs.Int(args, "--runs", 5));
     default:
-        Console.WriteLine("suites: machines [--runs N] | guest-network [--runs N] | relay-throughput | agent-host [--runs N] | idle [--windows N] [--seconds S] | pool [--runs N] [--pool N] [--fork N] | files [--runs N] [--no-server|--server-only] | pause [--runs N] [--dirty-mb MB] | serve [--runs N] [--round-trips N] | mounts [--runs N]");
+        Console.WriteLine("suites: machines [--runs N] | guest-network [--runs N] | relay-throughput | agent-host [--runs N] | idle [--windows N] [--seconds S] | pool [--runs N] [--pool N] [--fork N] | files [--runs N] [--no-server|--server-only] | pause [--runs N] [--dirty-mb MB] | serve [--runs N] [--round-trips N] | mounts [--runs N] | web [--runs N]");
         return suite == "help" ? 0 : 2;
 }
