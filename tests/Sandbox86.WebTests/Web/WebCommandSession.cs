@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Sandbox86.Util;
 using Sandbox86.WebTests.Infrastructure;
 
@@ -34,7 +32,7 @@ internal sealed class WebCommandSession : IAsyncDisposable
         psi.ArgumentList.Add("web");
         psi.ArgumentList.Add("default");
         psi.ArgumentList.Add("--listen");
-        psi.ArgumentList.Add($"127.0.0.1:{FreePort()}");
+        psi.ArgumentList.Add($"127.0.0.1:{StaticServer.FreePort()}");
         foreach (var a in arguments)
         {
             psi.ArgumentList.Add(a);
@@ -75,13 +73,6 @@ internal sealed class WebCommandSession : IAsyncDisposable
             process.Dispose();
             throw;
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     // Ctrl+C (SIGINT) first: `web` then stops its server and deletes its temporary site.
