@@ -7,6 +7,7 @@ using Sandbox86.Bench.Mounts;
 using Sandbox86.Bench.Network;
 using Sandbox86.Bench.Pool;
 using Sandbox86.Bench.Serve;
+using Sandbox86.Bench.Web;
 
 // Benchmarks, not tests: they measure and print medians. Usage:
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- machines [--runs N]
@@ -20,6 +21,7 @@ using Sandbox86.Bench.Serve;
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- serve [--runs N] [--round-trips N]   (needs the CLI built)
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- mounts [--runs N] [--mb 50] [--small 2500] [--stats 5000] [--idle-seconds 10]
 //   dotnet run -c Release --project bench/Sandbox86.Bench -- cold-boot [--images A,B] [--runs N] [--snapshot]
+//   dotnet run -c Release --project bench/Sandbox86.Bench -- web [--runs N]   (headless /usr/bin/chromium)
 var suite = args.Length > 0 ? args[0] : "help";
 var runs = BenchArgs.Int(args, "--runs", 20);
 switch (suite)
@@ -50,7 +52,9 @@ switch (suite)
         return await MountBench.RunAsync(BenchArgs.Int(args, "--runs", 3), BenchArgs.Int(args, "--mb", 50), BenchArgs.Int(args, "--small", 2500), BenchArgs.Int(args, "--stats", 5000), BenchArgs.Int(args, "--idle-seconds", 10));
     case "cold-boot":
         return await ColdBootBench.RunAsync(BenchArgs.Text(args, "--images", "default").Split(','), BenchArgs.Int(args, "--runs", 3), args.Contains("--snapshot"));
+    case "web":
+        return await WebBench.RunAsync(BenchArgs.Int(args, "--runs", 5));
     default:
-        Console.WriteLine("suites: machines [--runs N] | guest-network [--runs N] | relay-throughput | agent-host [--runs N] | idle [--windows N] [--seconds S] | pool [--runs N] [--pool N] [--fork N] | files [--runs N] [--no-server|--server-only] | pause [--runs N] [--dirty-mb MB] | serve [--runs N] [--round-trips N] | mounts [--runs N] [--mb 50] [--small 2500] [--stats 5000] [--idle-seconds 10] | cold-boot [--images A,B] [--runs N] [--snapshot]");
+        Console.WriteLine("suites: machines [--runs N] | guest-network [--runs N] | relay-throughput | agent-host [--runs N] | idle [--windows N] [--seconds S] | pool [--runs N] [--pool N] [--fork N] | files [--runs N] [--no-server|--server-only] | pause [--runs N] [--dirty-mb MB] | serve [--runs N] [--round-trips N] | mounts [--runs N] [--mb 50] [--small 2500] [--stats 5000] [--idle-seconds 10] | cold-boot [--images A,B] [--runs N] [--snapshot] | web [--runs N]");
         return suite == "help" ? 0 : 2;
 }

@@ -32,7 +32,9 @@ public static class WebSite
 
         using var lease = BuildLease.Acquire(image);
         image = lease.Image;
-        var machineOptions = new MachineOptions { MemoryMb = options.MemoryMb, ConsoleShell = true, Assets = assets, Logger = options.Logger };
+        // A site is made once, and its first one cold-boots the console-shell snapshot: on the shared 2-core machine at
+        // load 40-50 that boot took over the machines' default 120 s (measured 2026-12-02), so prepare waits longer.
+        var machineOptions = new MachineOptions { MemoryMb = options.MemoryMb, ConsoleShell = true, Assets = assets, Logger = options.Logger, BootTimeout = TimeSpan.FromMinutes(10) };
         var memory = Machine.ResolveMemory(image, machineOptions);
 
         var parent = Path.GetDirectoryName(target)!;

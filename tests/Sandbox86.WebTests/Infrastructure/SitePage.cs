@@ -50,6 +50,8 @@ internal sealed class SitePage : IAsyncDisposable
             var site = new SitePage(browser, page);
             await page.SetViewportAsync(new ViewPortOptions { Width = 1000, Height = 640 });
             page.Response += (_, e) => site.Count(e.Response);
+            page.Console += (_, e) => site._console.Enqueue($"{e.Message.Type}: {e.Message.Text}");
+            page.PageError += (_, e) => site._console.Enqueue($"page error: {e.Message}");
             var clock = Stopwatch.StartNew();
             await page.GoToAsync(url, WaitUntilNavigation.Load);
             await site.WaitForAsync(IsPrompt, promptTimeout, "a shell prompt");
@@ -97,6 +99,11 @@ internal sealed class SitePage : IAsyncDisposable
         await Page.Keyboard.PressAsync("Enter");
     }
 
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _console = new();
+
+    /// <summary>What the page logged to its console, and its uncaught errors, in order (for a failing test's output).</summary>
+    public IReadOnlyCollection<string> ConsoleMessages => _console.ToArray();
+
     private long _bytesFetched;
     private int _responses;
 
@@ -120,9 +127,15 @@ internal sealed class SitePage : IAsyncDisposable
 
     public async Task ScreenshotAsync(string name)
     {
+        await Page.ScreenshotAsync(ArtifactPath(name));
+    }
+
+    /// <summary>A file in the web tests' artifacts directory (created).</summary>
+    public static string ArtifactPath(string name)
+    {
         var directory = Path.Combine(ArtifactsDirectory(), "web");
         Directory.CreateDirectory(directory);
-        await Page.ScreenshotAsync(Path.Combine(directory, name));
+        return Path.Combine(directory, name);
     }
 
     // test.sh's artifacts/ when run from a checkout, else the test's own output directory.
