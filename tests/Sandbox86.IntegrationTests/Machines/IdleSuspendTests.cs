@@ -37,7 +37,7 @@ public sealed class IdleSuspendFixture : IAsyncLifetime
             "setsid python3 -m http.server 8000 >/dev/null 2>&1 </dev/null & p=$!; " +
             // The agent kills the command's process group when it ends: wait until the server has left it.
             "while [ \"$(cut -d' ' -f6 /proc/$p/stat)\" != \"$p\" ]; do :; done; " +
-            "for i in $(seq 100); do busybox nc -z 127.0.0.1 8000 && exit 0; sleep 0.2; done; exit 1"), CancellationToken.None);
+            "for i in $(seq 100); do busybox wget -q -O /dev/null http://127.0.0.1:8000/index.txt && exit 0; sleep 0.2; done; exit 1"), CancellationToken.None);
         Assert.True(started.ExitCode == 0, "the guest HTTP server did not start: " + started.StderrText);
     }
 

@@ -80,6 +80,9 @@ public sealed class ServerMountTests : IDisposable
     {
         Assert.True(ImageStore.Default.Exists("default"), "the default image is not built: test.sh builds it with './sandbox86 image build'");
         var ws = Directory.CreateDirectory(Path.Combine(_root.FullName, "ws"));
+        // Commands run as E2B's `user` (uid 1000) and the mount shows host ownership (root's here, with
+        // access=client the guest kernel checks it): the operator makes the workspace writable for it.
+        File.SetUnixFileMode(ws.FullName, (UnixFileMode)0x1FF);
         var shared = Directory.CreateDirectory(Path.Combine(_root.FullName, "shared"));
         await File.WriteAllTextAsync(Path.Combine(shared.FullName, "readme"), "shared\n");
         await using var server = await TestServer.StartAsync(mountRoots: [_root.FullName]);
