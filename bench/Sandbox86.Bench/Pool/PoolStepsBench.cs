@@ -10,7 +10,7 @@ namespace Sandbox86.Bench.Pool;
 /// <summary>
 /// Where a pooled claim's time goes, in process through the library (no HTTP): take, resume (clock
 /// reset and reseed queued), network attach, then the first commands a server's first envd call runs
-/// (<c>id -u user</c>, then E2B's <c>bash -l -c 'echo hi'</c> as user in /home/user) to their first
+/// (its user check, answered from what the pool learned for the build, then E2B's <c>bash -l -c 'echo hi'</c> as user in /home/user) to their first
 /// stdout, then a second <c>echo hi</c>; <c>--no-warm</c> parks machines without <see cref="PoolWarmUp"/> (the A/B). Also the worker RSS of a pooled and of a claimed machine.
 /// </summary>
 internal static class PoolStepsBench
@@ -54,9 +54,8 @@ internal static class PoolStepsBench
             await using var network = await MachineNetwork.AttachAsync(machine, new Sandbox86.Network.NetworkOptions(), CancellationToken.None);
             Add("network attach", step.Elapsed.TotalMilliseconds);
             step.Restart();
-            var probe = await machine.Agent.ExecAsync(new ExecRequest { Argv = ["id", "-u", "user"], OutputCap = 256 });
-            Add("id -u user (envd's user probe)", step.Elapsed.TotalMilliseconds);
-            var user = probe.ExitCode == 0 ? "user" : "root";
+            var user = await machine.HasDefaultUserAsync(CancellationToken.None) ? Machine.DefaultUserName : "root";
+            Add("default user (learned by the pool: no exec)", step.Elapsed.TotalMilliseconds);
             step.Restart();
             Add("bash -l -c 'echo hi' first stdout", await FirstStdoutAsync(machine, ["/bin/bash", "-l", "-c", "echo hi"], user));
             Add("total: take -> first stdout", total.Elapsed.TotalMilliseconds);

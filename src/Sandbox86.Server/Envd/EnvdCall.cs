@@ -58,8 +58,9 @@ internal sealed record EnvdCall(IRunningSandbox Sandbox, string User, string Hom
         var user = usernameOverride is { Length: > 0 } ? usernameOverride : BasicUser(context.Request.Headers.Authorization.ToString());
         if (user is null)
         {
-            var hasUser = await sandbox.GetOrAddFeature(() => new DefaultUser(sandbox)).HasUserAsync().ConfigureAwait(false);
-            user = hasUser ? "user" : "root";
+            // Known without an exec for a sandbox fresh from its build once the pool or an earlier create learned it.
+            var hasUser = await sandbox.Machine.HasDefaultUserAsync(sandbox.Stopping).ConfigureAwait(false);
+            user = hasUser ? Machines.Machine.DefaultUserName : "root";
         }
 
         if (user.Length > 64 || user.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.')))

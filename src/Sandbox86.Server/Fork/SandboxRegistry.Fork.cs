@@ -67,6 +67,7 @@ internal sealed partial class SandboxRegistry
                 var (index, entry) = admitted[k];
                 if (forks[k].Machine is { } child && await AttachForkAsync(entry, child, cancellationToken) is null)
                 {
+                    Sandbox86.Util.PhaseTrace.Mark("fork: a child's network attached");
                     entry.Record.State = SandboxState.Running;
                     _store.Save(entry.Record);
                     _log.Changed("forked from " + sandboxId, entry.SandboxId);

@@ -119,6 +119,7 @@ internal sealed partial class SandboxRegistry : ISandboxDirectory, IHostedServic
         var entry = new SandboxEntry(record);
         // A pooled machine's memory leaves the pool's account here, so the admission below can count it.
         var pooled = _pool.TryTake(image, memory);
+        Sandbox86.Util.PhaseTrace.Mark(pooled is null ? "create: no pooled machine, restoring" : "create: took a pooled machine");
         try
         {
             Admit(entry);
@@ -137,6 +138,7 @@ internal sealed partial class SandboxRegistry : ISandboxDirectory, IHostedServic
             var machine = await StartMachineAsync(entry, image, new MachineOptions { MemoryMb = memory }, cancellationToken, pooled);
             record.State = SandboxState.Running;
             _store.Save(record);
+            Sandbox86.Util.PhaseTrace.Mark("create: recorded, answering");
             _log.Created(record.SandboxId, image.Name, (int)machine.StartDuration.TotalMilliseconds);
             return entry;
         }
@@ -176,6 +178,7 @@ internal sealed partial class SandboxRegistry : ISandboxDirectory, IHostedServic
             if (NetworkFor(record, logger) is { } networkOptions)
             {
                 network = await MachineNetwork.AttachAsync(machine, networkOptions, cancellationToken);
+                Sandbox86.Util.PhaseTrace.Mark("create: network attached");
             }
         }
         catch

@@ -141,6 +141,8 @@ public sealed partial class Machine : IAsyncDisposable
         Util.PhaseTrace.Mark("machine start");
         // Node and v86 take ~0.3 s to load: start the worker now, while the snapshot is checked, unless a
         // spare is kept (WorkerPrespawn): then LaunchAsync takes it once it knows the VM's configuration.
+        // The build's own boot snapshot (or a cold boot of it), not a saved sandbox or someone's raw state.
+        var fresh = options.StatePath is null && options.SharedRawState is null;
         var earlyWorker = WorkerPrespawn.Keeping && options.WorkerFactory is null ? null : StartWorker(options, cancellationToken);
         try
         {
@@ -163,6 +165,7 @@ public sealed partial class Machine : IAsyncDisposable
                 {
                     var restored = await LaunchAsync(image, memory, state, await WithCachedBootStateAsync(options, state, memory, cancellationToken), cancellationToken, worker);
                     restored.StartDuration = clock.Elapsed;
+                    restored.FreshFromBuild = fresh;
                     restored.EnableIdleSuspend(options.IdleSuspendAfter ?? TimeSpan.Zero);
                     return restored;
                 }
@@ -180,6 +183,7 @@ public sealed partial class Machine : IAsyncDisposable
             earlyWorker = null;
             var booted = await LaunchAsync(image, memory, null, options, cancellationToken, bootWorker);
             booted.StartDuration = clock.Elapsed;
+            booted.FreshFromBuild = fresh;
             booted.EnableIdleSuspend(options.IdleSuspendAfter ?? TimeSpan.Zero);
             return booted;
         }
@@ -228,8 +232,12 @@ public sealed partial class Machine : IAsyncDisposable
         return memory;
     }
 
+    /// <param name="pendingRawState">
+    /// A raw state still being written (a fork's save): the worker starts and v86 is constructed meanwhile,
+    /// and the restore begins when it completes. Owned by its maker, like <see cref="MachineOptions.SharedRawState"/>.
+    /// </param>
     internal static async Task<Machine> LaunchAsync(StoredImage image, int memoryMb, SnapshotRef? state, MachineOptions options,
-        CancellationToken cancellationToken, Task<IWorkerConnection>? startedWorker = null)
+        CancellationToken cancellationToken, Task<IWorkerConnection>? startedWorker = null, Task<string>? pendingRawState = null)
     {
         if (options.WorkerFactory is null)
         {
@@ -247,9 +255,9 @@ public sealed partial class Machine : IAsyncDisposable
         // (measured: 370 ms of a 256 MB restore); do it while the worker loads. A warm pool or a fork
         // hands over one raw state shared by many restores instead (never deleted here).
         var shared = options.SharedRawState;
-        var restoring = state is not null || shared is not null;
-        var rawState = shared is not null ? Task.FromResult(shared) : state is null ? null : Task.Run(() => RawState.Decompress(state, memoryMb), cancellationToken);
-        var ownedRaw = shared is null ? rawState : null;
+        var restoring = state is not null || shared is not null || pendingRawState is not null;
+        var rawState = pendingRawState ?? (shared is not null ? Task.FromResult(shared) : state is null ? null : Task.Run(() => RawState.Decompress(state, memoryMb), cancellationToken));
+        var ownedRaw = shared is null && pendingRawState is null ? rawState : null;
         var config = StartConfig(image, memoryMb, options);
         IWorkerConnection worker;
         try

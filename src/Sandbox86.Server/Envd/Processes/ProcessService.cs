@@ -179,7 +179,9 @@ internal static class ProcessService
         ExecProcess process;
         try
         {
+            Sandbox86.Util.PhaseTrace.Mark($"envd: starting {config.Cmd} as {call.User}");
             process = await call.Agent.StartAsync(exec, cancellationToken).ConfigureAwait(false);
+            Sandbox86.Util.PhaseTrace.Mark("envd: process started");
         }
         catch (AgentException e)
         {

@@ -11,13 +11,13 @@ namespace Sandbox86.Machines.Pool;
 public static class PoolWarmUp
 {
     /// <summary>
-    /// What a server's first envd call runs: its user probe (<c>id -u user</c>) and the E2B SDK's
-    /// <c>commands.run</c> (<c>/bin/bash -l -c</c> as <c>user</c> in its home), plus <c>/bin/sh -c</c>.
-    /// Run as <c>user</c> when the image has that account, else as root.
+    /// What a server's first envd call runs: the E2B SDK's <c>commands.run</c> (<c>/bin/bash -l -c</c> as
+    /// <c>user</c> in its home), plus <c>/bin/sh -c</c>. Run as <c>user</c> when the image has that account,
+    /// else as root. (The envd user probe is not among them: the lane learns that once per build,
+    /// <see cref="Machine.HasDefaultUserAsync"/>, and a claim never runs it.)
     /// </summary>
     public static IReadOnlyList<ExecRequest> E2BFirstCall { get; } =
     [
-        new() { Argv = ["id", "-u", "user"], OutputCap = 256 },
         AsUser(["/bin/bash", "-l", "-c", "echo hi"]),
         AsUser(["/bin/sh", "-c", "echo hi"]),
     ];

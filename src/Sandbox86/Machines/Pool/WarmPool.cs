@@ -98,6 +98,7 @@ public sealed class WarmPool : IAsyncDisposable
     public async Task WakeAsync(Machine pooled, CancellationToken cancellationToken)
     {
         await pooled.ResumeAsync(cancellationToken);
+        Util.PhaseTrace.Mark("pool: claimed machine resumed (clock reset sent)");
         var reseed = PoolIdentity.ReseedAsync(pooled);
         _ = reseed.ContinueWith(t => MachineLog.ResyncFailed(Options.Machine.Logger, t.Exception?.InnerException?.Message),
             CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
