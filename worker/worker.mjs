@@ -26,7 +26,39 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import util from "node:util";
 import { V86 } from "v86";
+
+// stdout is the frame pipe: one stray line on it corrupts every frame after it. libv86 logs with
+// console.log (virtio-net's "No buffer to write into!" when a frame reaches a guest whose NIC has posted
+// no receive buffer: seen as the host's "bad frame length (1646292814)", the bytes "No b"). Every console
+// method writes to stderr instead (the host keeps its last 8 KiB), at most LOG_LINES_PER_MINUTE lines a
+// minute; past that lines are counted (stats.suppressedLogLines), so a guest cannot flood it either.
+const LOG_LINES_PER_MINUTE = 120;
+const stats = { peakQueuedBytes: 0, droppedSerialBytes: 0, droppedNetFrames: 0, droppedUnreadyConsoleBytes: 0, pauses: 0, suppressedLogLines: 0 };
+let logWindowStart = 0;
+let logLinesInWindow = 0;
+let logLinesSuppressedInWindow = 0;
+function logToStderr(...args) {
+    const now = Date.now();
+    if (now - logWindowStart >= 60_000) {
+        if (logLinesSuppressedInWindow > 0) {
+            process.stderr.write(`worker: ${logLinesSuppressedInWindow} log lines suppressed in the last minute\n`);
+        }
+        logWindowStart = now;
+        logLinesInWindow = 0;
+        logLinesSuppressedInWindow = 0;
+    }
+    if (++logLinesInWindow > LOG_LINES_PER_MINUTE) {
+        logLinesSuppressedInWindow++;
+        stats.suppressedLogLines++;
+        return;
+    }
+    process.stderr.write(util.format(...args) + "\n");
+}
+for (const method of ["log", "info", "debug", "warn", "error", "dir", "trace"]) {
+    console[method] = logToStderr;
+}
 
 const FRAME_CONTROL = 1, FRAME_EVENT = 2, FRAME_SERIAL = 3, FRAME_CONSOLE = 4, FRAME_NET = 5, FRAME_FILE = 6;
 // The host never sends more than this in one frame; anything bigger means the pipe is corrupt.
@@ -66,7 +98,6 @@ let outQueuedBytes = 0;
 let outBlocked = false;
 let exiting = false;
 let stdoutEnded = false;
-const stats = { peakQueuedBytes: 0, droppedSerialBytes: 0, droppedNetFrames: 0, droppedUnreadyConsoleBytes: 0, pauses: 0 };
 let pausedForBackpressure = false;
 // Set by the host's suspend op; a backpressure resume must not restart a suspended guest.
 let suspendedByHost = false;

@@ -87,7 +87,7 @@ public sealed class RelaySiteTests : IClassFixture<RelaySiteFixture>
         _output = output;
     }
 
-    [SkippableFact(Skip = "known bug, issue 12 item 2: the restored page guest gets no DHCP lease from the relay (udhcpc sees no offer; cause not found, DESIGN.md web section). Remove this Skip when it is fixed")]
+    [SkippableFact]
     public async Task The_page_guest_takes_a_lease_from_the_relay_and_downloads_a_host_file_through_it()
     {
         await Chromium.EnsureAsync();

@@ -69,7 +69,7 @@ public sealed class WebCommandTests : IClassFixture<WebCommandFixture>
         _output = output;
     }
 
-    [SkippableFact(Skip = "known bug, issue 12 item 2: the restored page guest gets no DHCP lease from the relay (udhcpc sees no offer; cause not found, DESIGN.md web section). Remove this Skip when it is fixed")]
+    [SkippableFact]
     public async Task The_served_page_restores_and_its_guest_downloads_a_host_file_through_the_same_port_relay()
     {
         await Chromium.EnsureAsync();

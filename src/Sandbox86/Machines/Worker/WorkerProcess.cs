@@ -164,6 +164,7 @@ internal sealed partial class WorkerProcess : IWorkerConnection, Guest.IGuestTre
             SerialBytesDropped = Long(reply, "droppedSerialBytes"),
             NetFramesDropped = Long(reply, "droppedNetFrames"),
             UnreadyConsoleBytesDropped = Long(reply, "droppedUnreadyConsoleBytes"),
+            LogLinesSuppressed = Long(reply, "suppressedLogLines"),
             GuestPauses = Long(reply, "pauses"),
             Instructions = Long(reply, "instructions"),
         };

@@ -22,6 +22,9 @@ internal sealed record WorkerStats
     /// </summary>
     public long UnreadyConsoleBytesDropped { get; init; }
 
+    /// <summary>libv86 log lines (sent to stderr, never to the frame pipe) dropped over the worker's rate limit.</summary>
+    public long LogLinesSuppressed { get; init; }
+
     /// <summary>How often the worker paused the guest because its stdout queue reached the hard bound.</summary>
     public long GuestPauses { get; init; }
 

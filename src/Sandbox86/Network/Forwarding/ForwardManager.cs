@@ -13,9 +13,13 @@ namespace Sandbox86.Network.Forwarding;
 /// </summary>
 internal sealed class ForwardManager : IDisposable
 {
-    /// <summary>How often the ARP request for a forward's guest is repeated, and for how long the forward waits.</summary>
+    /// <summary>
+    /// How often a forward looks for its guest's MAC, and for how long (5 s, asking every 250 ms): a guest woken
+    /// from idle suspension or just restored on a loaded 2-core host took over 1 s to answer its first ARP
+    /// request (the 1 s this was before dropped inbound connections in the full suite).
+    /// </summary>
     internal static readonly TimeSpan ArpRetryInterval = TimeSpan.FromMilliseconds(50);
-    internal const int ArpAttempts = 20;
+    internal const int ArpAttempts = 100;
     private const int ArpRequestEvery = 5;
 
     private readonly GatewayContext _ctx;
@@ -122,27 +126,40 @@ internal sealed class ForwardManager : IDisposable
             while (true)
             {
                 var s = await listener.AcceptAsync(_cts.Token).ConfigureAwait(false);
-                Ipv4Address ip;
-                lock (_ctx.Gate)
-                {
-                    ip = GuestIp(f);
-                }
-
-                if (await ResolveAsync(ip, _cts.Token).ConfigureAwait(false) is not { } mac)
-                {
-                    _ctx.Drops.Add(DropReason.NoRoute);
-                    s.Dispose();
-                    continue;
-                }
-
-                lock (_ctx.Gate)
-                {
-                    _openTcp(s, ip, mac, (ushort)f.GuestPort);
-                }
+                // Each connection waits for the guest's MAC on its own, so one slow ARP answer does not hold up the accepts behind it.
+                _ = OpenIntoGuestAsync(s, f);
             }
         }
         catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
         {
+        }
+    }
+
+    private async Task OpenIntoGuestAsync(Socket s, PortForward f)
+    {
+        try
+        {
+            Ipv4Address ip;
+            lock (_ctx.Gate)
+            {
+                ip = GuestIp(f);
+            }
+
+            if (await ResolveAsync(ip, _cts.Token).ConfigureAwait(false) is not { } mac)
+            {
+                _ctx.Drops.Add(DropReason.NoRoute);
+                s.Dispose();
+                return;
+            }
+
+            lock (_ctx.Gate)
+            {
+                _openTcp(s, ip, mac, (ushort)f.GuestPort);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+        {
+            s.Dispose();
         }
     }
 

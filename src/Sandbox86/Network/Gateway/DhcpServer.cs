@@ -16,31 +16,32 @@ internal sealed class DhcpServer(
 
     public Ipv4Address? LeaseFor(string port) => _leases.TryGetValue(port, out var ip) ? ip : null;
 
-    public void Handle(in EthernetHeader eth, ReadOnlySpan<byte> data, SwitchPortBase? ingress)
+    /// <summary>Answers one client message; returns the address it acknowledged to the client (a bound lease), if any.</summary>
+    public Ipv4Address? Handle(in EthernetHeader eth, ReadOnlySpan<byte> data, SwitchPortBase? ingress)
     {
         if (!DhcpMessage.TryParse(data, out var msg, out var reason))
         {
             ctx.Drops.Add(reason);
-            return;
+            return null;
         }
 
         if (ingress is null || msg!.Op != DhcpMessage.BootRequest)
         {
             ctx.Drops.Add(DropReason.BadDhcp);
-            return;
+            return null;
         }
 
         if (msg.ServerIdentifier is { } sid && sid != ctx.GatewayIp)
         {
             // The client chose another server.
-            return;
+            return null;
         }
 
         var lease = Lease(ingress.Name);
         if (lease is not { } ip)
         {
             ctx.Drops.Add(DropReason.LimitReached);
-            return;
+            return null;
         }
 
         byte type;
@@ -57,7 +58,7 @@ internal sealed class DhcpServer(
                 type = DhcpMessage.Ack;
                 break;
             default:
-                return;
+                return null;
         }
 
         var reply = new DhcpMessage
@@ -80,6 +81,7 @@ internal sealed class DhcpServer(
         reply.Write(payload);
         // Broadcast at IP level: the client has no address yet; the frame goes only to the asking port.
         emit.SendUdpTo(ingress, eth.Source, ctx.GatewayIp, 67, Ipv4Address.Broadcast, 68, payload);
+        return type == DhcpMessage.Ack && msg.MessageType == DhcpMessage.Request ? ip : null;
     }
 
     private Ipv4Address? Lease(string port)

@@ -170,7 +170,14 @@ internal sealed class GatewayStack : SwitchPortBase, IGuestResolver
     {
         if (udp.DestinationPort == 67 && udp.SourcePort == 68)
         {
-            Dhcp.Handle(eth, data, ingress);
+            // The ACK binds the address to the asking MAC: remember it, so an inbound forward reaches a guest that
+            // has not yet sent a frame from that address (one just restored or woken from idle suspension, which
+            // may take seconds to answer an ARP request on a loaded host).
+            if (Dhcp.Handle(eth, data, ingress) is { } bound && !eth.Source.IsGroup)
+            {
+                _arp[bound] = eth.Source;
+            }
+
             return;
         }
 

@@ -39,6 +39,18 @@ internal sealed class FakeGuest : IAsyncDisposable
         ReadOnlySpan<byte> data = default, TcpOptions options = default) =>
         Send(FrameBuilder.Tcp(GatewayStack.Mac, Mac, Ip, dst, new TcpHeader(srcPort, dstPort, seq, ack, flags, window, options), data));
 
+    /// <summary>A DHCP client message from this NIC, sent as a real client does before it has an address (0.0.0.0 to broadcast).</summary>
+    public byte[] Dhcp(byte type, Ipv4Address? requested = null, uint xid = 0x1234)
+    {
+        var m = new DhcpMessage
+        {
+            Op = DhcpMessage.BootRequest, TransactionId = xid, ClientMac = Mac, MessageType = type, RequestedIp = requested,
+        };
+        var b = new byte[m.Length];
+        m.Write(b);
+        return FrameBuilder.Udp(MacAddress.Broadcast, Mac, Ipv4Address.Any, Ipv4Address.Broadcast, 68, 67, b);
+    }
+
     public void SendUdp(Ipv4Address dst, ushort srcPort, ushort dstPort, ReadOnlySpan<byte> data) =>
         Send(FrameBuilder.Udp(GatewayStack.Mac, Mac, Ip, dst, srcPort, dstPort, data));
 

@@ -37,7 +37,7 @@ public sealed class ArpWaitTests
     }
 
     [Fact]
-    public async Task An_unknown_guest_is_given_up_after_twenty_intervals_of_the_clock_asking_every_fifth()
+    public async Task An_unknown_guest_is_given_up_after_the_attempts_on_the_clock_asking_every_fifth()
     {
         var time = new ManualTimeProvider(manualTimers: true);
         var resolver = new Resolver();

@@ -48,6 +48,26 @@ public sealed class PortForwardTests
     }
 
     [Fact]
+    public async Task A_guest_known_only_from_its_dhcp_lease_gets_a_forwarded_connection_without_answering_arp()
+    {
+        // A guest just restored or woken from idle suspension may be slow to answer ARP: its lease names its MAC.
+        await using var net = new VirtualNetwork(new NetworkOptions { Forwards = [new PortForward(TransportProtocol.Tcp, 0, 80)] });
+        await using var g = new FakeGuest(net);
+        g.Send(g.Dhcp(DhcpMessage.Discover));
+        await g.ExpectAsync(r => r.Udp is { SourcePort: 67 });
+        g.Send(g.Dhcp(DhcpMessage.Request, g.Ip));
+        await g.ExpectAsync(r => r.Udp is { SourcePort: 67 });
+
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(net.ForwardEndpoints.Values.Single());
+        var first = await g.ExpectAsync(r => r.Arp is not null || r.Tcp is not null);
+
+        Assert.Null(first.Arp);
+        Assert.True(first.Tcp!.Value.Has(TcpFlags.Syn));
+        Assert.Equal(g.Mac, first.Eth.Destination);
+    }
+
+    [Fact]
     public async Task Udp_forward_delivers_to_the_guest_and_carries_the_reply_back()
     {
         await using var net = new VirtualNetwork(new NetworkOptions { Forwards = [new PortForward(TransportProtocol.Udp, 0, 5000)] });

@@ -8,17 +8,6 @@ namespace Sandbox86.Tests.Network.Gateway;
 
 public sealed class GatewayTests
 {
-    private static byte[] Dhcp(FakeGuest g, byte type, Ipv4Address? requested = null, uint xid = 0x1234)
-    {
-        var m = new DhcpMessage
-        {
-            Op = DhcpMessage.BootRequest, TransactionId = xid, ClientMac = g.Mac, MessageType = type, RequestedIp = requested,
-        };
-        var b = new byte[m.Length];
-        m.Write(b);
-        return FrameBuilder.Udp(MacAddress.Broadcast, g.Mac, Ipv4Address.Any, Ipv4Address.Broadcast, 68, 67, b);
-    }
-
     private static async Task<DhcpMessage> ExpectDhcp(FakeGuest g)
     {
         var r = await g.ExpectAsync(r => r.Udp is { SourcePort: 67 });
@@ -31,7 +20,7 @@ public sealed class GatewayTests
     {
         await using var net = new VirtualNetwork(new NetworkOptions { LeaseTime = TimeSpan.FromHours(1) });
         await using var g = new FakeGuest(net);
-        g.Send(Dhcp(g, DhcpMessage.Discover));
+        g.Send(g.Dhcp(DhcpMessage.Discover));
         var offer = await ExpectDhcp(g);
         Assert.Equal(DhcpMessage.Offer, offer.MessageType);
         Assert.Equal(Ipv4Address.Parse("10.0.2.15"), offer.YourIp);
@@ -42,12 +31,12 @@ public sealed class GatewayTests
         Assert.Equal((ushort)1500, offer.Mtu);
         Assert.Equal(0x1234u, offer.TransactionId);
 
-        g.Send(Dhcp(g, DhcpMessage.Request, offer.YourIp));
+        g.Send(g.Dhcp(DhcpMessage.Request, offer.YourIp));
         var ack = await ExpectDhcp(g);
         Assert.Equal(DhcpMessage.Ack, ack.MessageType);
         Assert.Equal(IPAddress.Parse("10.0.2.15"), net.LeaseOf("guest"));
 
-        g.Send(Dhcp(g, DhcpMessage.Request, Ipv4Address.Parse("10.0.2.99")));
+        g.Send(g.Dhcp(DhcpMessage.Request, Ipv4Address.Parse("10.0.2.99")));
         Assert.Equal(DhcpMessage.Nak, (await ExpectDhcp(g)).MessageType);
     }
 
@@ -59,11 +48,11 @@ public sealed class GatewayTests
         await using var a = new FakeGuest(net, "a");
         await using var b = new FakeGuest(net, "b");
         await using var c = new FakeGuest(net, "fixed", mac: 0x5254_0000_0099);
-        a.Send(Dhcp(a, DhcpMessage.Discover));
+        a.Send(a.Dhcp(DhcpMessage.Discover));
         Assert.Equal(Ipv4Address.Parse("10.0.2.15"), (await ExpectDhcp(a)).YourIp);
-        b.Send(Dhcp(b, DhcpMessage.Discover));
+        b.Send(b.Dhcp(DhcpMessage.Discover));
         Assert.Equal(Ipv4Address.Parse("10.0.2.16"), (await ExpectDhcp(b)).YourIp);
-        c.Send(Dhcp(c, DhcpMessage.Discover));
+        c.Send(c.Dhcp(DhcpMessage.Discover));
         Assert.Equal(Ipv4Address.Parse("10.0.2.50"), (await ExpectDhcp(c)).YourIp);
     }
 
