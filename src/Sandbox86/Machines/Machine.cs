@@ -232,10 +232,8 @@ public sealed partial class Machine : IAsyncDisposable
         return memory;
     }
 
-    /// <param name="pendingRawState">
-    /// A raw state still being written (a fork's save): the worker starts and v86 is constructed meanwhile,
-    /// and the restore begins when it completes. Owned by its maker, like <see cref="MachineOptions.SharedRawState"/>.
-    /// </param>
+    // pendingRawState: a raw state still being written (a fork's save): the worker starts and v86 is constructed
+    // meanwhile, and the restore begins when it completes. Owned by its maker, like MachineOptions.SharedRawState.
     internal static async Task<Machine> LaunchAsync(StoredImage image, int memoryMb, SnapshotRef? state, MachineOptions options,
         CancellationToken cancellationToken, Task<IWorkerConnection>? startedWorker = null, Task<string>? pendingRawState = null)
     {
